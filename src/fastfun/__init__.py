@@ -1,0 +1,73 @@
+"""fastfun: the daily fun notification of the talk "Run Fast!", made fast.
+
+The functions come from the compiled core ``fastfun._core`` when it is available, from
+its pure-Python twin ``fastfun._core_py`` otherwise; ``IMPLEMENTATION`` says which.
+
+- ``FASTFUN_NO_EXTENSIONS`` (non-empty) selects the pure twin, and so does any Python
+  other than CPython.
+- ``FASTFUN_REQUIRE_EXTENSIONS`` (non-empty) turns a missing compiled core into an
+  ImportError instead of a silent, slower fallback. ``FASTFUN_NO_EXTENSIONS`` wins over it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import TYPE_CHECKING, Literal, Union
+
+__all__ = [
+    "IMPLEMENTATION",
+    "Notification",
+    "__version__",
+    "fibonacci",
+    "fizz",
+    "fizzbuzz",
+    "fun_notification",
+    "fun_notifications",
+    "month",
+]
+
+__version__ = "0.1.0"
+
+#: What a day can bring: F(n), "Fizz", "Buzz", "FizzBuzz", or nothing.
+Notification = Union[int, str, None]
+
+IMPLEMENTATION: Literal["compiled", "pure"]
+
+if TYPE_CHECKING:
+    from ._core_py import fibonacci, fizz, fizzbuzz, fun_notification, fun_notifications, month
+
+    IMPLEMENTATION = "compiled"
+elif os.environ.get("FASTFUN_NO_EXTENSIONS") or sys.implementation.name != "cpython":
+    from ._core_py import fibonacci, fizz, fizzbuzz, fun_notification, fun_notifications, month
+
+    IMPLEMENTATION = "pure"
+else:
+    try:
+        from ._core import (
+            fibonacci,
+            fizz,
+            fizzbuzz,
+            fun_notification,
+            fun_notifications,
+            month,
+        )
+
+        IMPLEMENTATION = "compiled"
+    except ImportError as error:
+        if os.environ.get("FASTFUN_REQUIRE_EXTENSIONS"):
+            raise ImportError(
+                "fastfun's compiled core (fastfun._core) could not be imported and "
+                "FASTFUN_REQUIRE_EXTENSIONS is set; install a wheel built with the "
+                f"extension, or unset the variable to allow the pure twin: {error}"
+            ) from error
+        from ._core_py import (
+            fibonacci,
+            fizz,
+            fizzbuzz,
+            fun_notification,
+            fun_notifications,
+            month,
+        )
+
+        IMPLEMENTATION = "pure"

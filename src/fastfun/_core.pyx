@@ -1,0 +1,322 @@
+# cython: language_level=3, freethreading_compatible=True, embedsignature=True
+# cython: binding=False, always_allow_keywords=False, boundscheck=False, wraparound=False
+# cython: cdivision=True
+"""The compiled core of fastfun; ``fastfun._core_py`` is its pure-Python twin.
+
+The public functions take a single argument through METH_O (``binding=False`` and
+``always_allow_keywords=False``), the cheapest call CPython has: the same one
+``operator.index`` uses. Everything the module keeps is immutable after import
+(tuples, ints, strings), so it needs no lock and no GIL: hence
+``freethreading_compatible``.
+"""
+
+import datetime
+from operator import index as _index
+from operator import mul as _plain_mul
+
+from cpython.datetime cimport date_new, import_datetime
+from cpython.exc cimport PyErr_CheckSignals
+from cpython.list cimport PyList_GET_SIZE, PyList_New, PyList_SET_ITEM
+from cpython.long cimport PyLong_AsLongLongAndOverflow, PyLong_CheckExact
+from cpython.ref cimport Py_INCREF
+from cpython.tuple cimport PyTuple_GET_SIZE
+
+try:  # Optional: GMP's Fibonacci is far faster for very large n.
+    from gmpy2 import fib as _gmp_fib
+    from gmpy2 import mpz as _mpz
+except ImportError:
+    _gmp_fib = None
+    _mpz = None
+
+import_datetime()
+
+# F(93) is the largest Fibonacci number below 2**64: the table holds every exact 64-bit one.
+cdef enum:
+    TABLE_MAX = 93
+# From here on n needs more than 64 bits, and F(n) more bits than any memory can hold.
+cdef int _N_BITS_MAX = 64
+# Operands above this many bits are split (Karatsuba) so that no single CPython multiply
+# runs for more than a fraction of a second: Ctrl-C is then seen between the pieces.
+cdef object _SPLIT_BITS = 1 << 22
+# gmpy2 (when installed) takes over from this n, where it measured faster than CPython ints
+# (see benchmarks/); gmpy2.fib itself, one uninterruptible GMP call, only up to the second
+# bound, above which GMP numbers go through the same interruptible doubling loop.
+cdef long long _GMP_CROSSOVER = 4096
+cdef long long _GMP_FIB_MAX = 50_000_000
+
+cdef tuple _FIZZBUZZ = tuple(
+    "FizzBuzz" if d % 15 == 0 else "Fizz" if d % 3 == 0 else "Buzz" if d % 5 == 0 else None
+    for d in range(15)
+)
+
+
+cdef tuple _fib_table():
+    # Computed in unsigned 64-bit arithmetic, then kept as ready-made ints so that a
+    # table hit returns a new reference and allocates nothing.
+    cdef unsigned long long a = 0, b = 1, t
+    cdef list table = []
+    cdef int i
+    for i in range(TABLE_MAX + 1):
+        table.append(a)
+        t = a + b
+        a = b
+        b = t
+    return tuple(table)
+
+
+cdef tuple _FIB = _fib_table()
+
+
+cdef str _shown(object n):
+    # A huge number is described, not printed: printing it could take longer than the call.
+    if n.bit_length() <= 64:
+        return str(n)
+    return f"a {n.bit_length()}-bit integer"
+
+
+cdef object _as_int(object n, str func, str what):
+    """Return n as a plain int, or raise the contract's TypeError."""
+    try:
+        return _index(n)
+    except TypeError:
+        raise TypeError(
+            f"{func}() {what} must be an integer (int or a type with __index__), "
+            f"not {type(n).__name__!r}"
+        ) from None
+
+
+cdef object _as_count(object n, str func, str what="argument"):
+    """Return n as a plain non-negative int, or raise the contract's error."""
+    value = _as_int(n, func, what)
+    if value < 0:
+        raise ValueError(f"{func}() {what} must be a non-negative integer, got {_shown(value)}")
+    return value
+
+
+cdef object _mul(object x, object y):
+    """x * y for non-negative ints, split into pieces CPython multiplies quickly."""
+    bits = max(x.bit_length(), y.bit_length())
+    if bits <= _SPLIT_BITS:
+        product = x * y
+        PyErr_CheckSignals()
+        return product
+    half = bits >> 1
+    mask = (1 << half) - 1
+    x_hi, x_lo = x >> half, x & mask
+    if x is y:
+        hi = _mul(x_hi, x_hi)
+        lo = _mul(x_lo, x_lo)
+        both = x_hi + x_lo
+        mid = _mul(both, both)
+    else:
+        y_hi, y_lo = y >> half, y & mask
+        hi = _mul(x_hi, y_hi)
+        lo = _mul(x_lo, y_lo)
+        mid = _mul(x_hi + x_lo, y_hi + y_lo)
+    return (hi << (2 * half)) + ((mid - hi - lo) << half) + lo
+
+
+cdef object _lucas_doubling(unsigned long long n, object num, object mul):
+    """F(n) for n > 93 by doubling the pair (F(k), L(k)), L the Lucas numbers.
+
+    Each step costs two squarings: L(2k) = L(k)**2 - 2(-1)**k and
+    F(2k) = F(k)L(k) = ((F(k) + L(k))**2 - L(k)**2 - F(k)**2) / 2 with
+    5F(k)**2 = L(k)**2 - 4(-1)**k; the last step needs F alone, one multiplication.
+    """
+    cdef int shift = 64 - __builtin_clzll(n) - 6
+    cdef unsigned long long k = n >> shift  # 32 <= k < 64: start from the table
+    cdef int bit, sign
+    f = num(_FIB[k])
+    lucas = num(_FIB[k - 1] + _FIB[k + 1])
+    for bit in range(shift - 1, 0, -1):
+        sign = -1 if k & 1 else 1
+        l_sq = mul(lucas, lucas)
+        total = f + lucas
+        f_sq = (l_sq - 4 * sign) // 5
+        f = (mul(total, total) - l_sq - f_sq) >> 1
+        lucas = l_sq - 2 * sign
+        k <<= 1
+        if (n >> bit) & 1:
+            f, lucas = (f + lucas) >> 1, (5 * f + lucas) >> 1
+            k += 1
+        PyErr_CheckSignals()
+    if n & 1:  # F(2k+1) = F(k+1)L(k) - (-1)**k
+        return mul((f + lucas) >> 1, lucas) - (-1 if k & 1 else 1)
+    return mul(f, lucas)  # F(2k) = F(k)L(k)
+
+
+cdef extern from *:
+    int __builtin_clzll(unsigned long long) nogil
+
+
+cdef object _fib_large(object n, str func):
+    if n <= TABLE_MAX:
+        return _FIB[n]
+    if n.bit_length() > _N_BITS_MAX:
+        raise OverflowError(
+            f"{func}() argument is too large: F(n) for n >= 2**64 cannot be held in memory"
+        )
+    cdef unsigned long long v = n
+    if _gmp_fib is not None and v >= <unsigned long long>_GMP_CROSSOVER:
+        if v <= <unsigned long long>_GMP_FIB_MAX:
+            return int(_gmp_fib(v))
+        return int(_lucas_doubling(v, _mpz, _plain_mul))
+    return _lucas_doubling(v, int, _mul)
+
+
+cdef inline bint _small_count(object n, long long *value):
+    # True when n is an exact int in 0..2**63-1, stored in value: the fast path of every
+    # per-day function. Anything else takes the general path and its checks.
+    cdef int overflow = 0
+    if not PyLong_CheckExact(n):
+        return False
+    value[0] = PyLong_AsLongLongAndOverflow(n, &overflow)
+    return overflow == 0 and value[0] >= 0
+
+
+def fibonacci(n, /):
+    """Return the n-th Fibonacci number, F(0) = 0, F(1) = 1, exactly, for every n >= 0.
+
+    >>> fibonacci(28)
+    317811
+    """
+    cdef long long v
+    if _small_count(n, &v) and v <= TABLE_MAX:
+        return _FIB[v]
+    return _fib_large(_as_count(n, "fibonacci"), "fibonacci")
+
+
+def fizz(n, /):
+    """Return the v1 notification for day n: "Fizz" if 3 divides n, else None.
+
+    >>> fizz(9)
+    'Fizz'
+    """
+    cdef long long v
+    if _small_count(n, &v):
+        return "Fizz" if v % 3 == 0 else None
+    return "Fizz" if _as_count(n, "fizz") % 3 == 0 else None
+
+
+def fizzbuzz(n, /):
+    """Return the v2 notification for day n: "FizzBuzz", "Fizz", "Buzz" or None.
+
+    >>> fizzbuzz(15)
+    'FizzBuzz'
+    """
+    cdef long long v
+    if _small_count(n, &v):
+        return _FIZZBUZZ[v % 15]
+    return _FIZZBUZZ[_as_count(n, "fizzbuzz") % 15]
+
+
+cdef inline object _notify_small(long long v):
+    if v % 7:
+        return _FIZZBUZZ[v % 15]
+    if v <= TABLE_MAX:
+        return _FIB[v]
+    return _fib_large(v, "fun_notification")
+
+
+cdef object _notify(object n):
+    cdef long long v
+    if _small_count(n, &v):
+        return _notify_small(v)
+    n = _as_count(n, "fun_notification")
+    if n % 7:
+        return _FIZZBUZZ[n % 15]
+    return _fib_large(n, "fun_notification")
+
+
+def fun_notification(n, /):
+    """Return the v3 notification for day n: F(n) if 7 divides n, else fizzbuzz(n).
+
+    >>> fun_notification(14)
+    377
+    """
+    return _notify(n)
+
+
+cdef list _notify_range(object days):
+    # range(start, start + size*step, step) with every day a non-negative 64-bit int:
+    # the days are made in C, never as Python objects.
+    cdef long long start = days.start, step = days.step, day
+    cdef Py_ssize_t i, size = len(days)
+    cdef list out = PyList_New(size)
+    for i in range(size):
+        day = start + i * step
+        item = _notify_small(day)
+        Py_INCREF(item)
+        PyList_SET_ITEM(out, i, item)
+    return out
+
+
+cdef bint _is_small_range(object days):
+    # Fast path only when every day fits in 0..2**63-1; len() of a huge range overflows.
+    if not days:
+        return True
+    return 0 <= days[0] < 2**63 and 0 <= days[-1] < 2**63
+
+
+def fun_notifications(days, /):
+    """Return [fun_notification(d) for d in days] for any iterable of days, in one call.
+
+    >>> fun_notifications(range(5, 8))
+    ['Buzz', 'Fizz', 13]
+    """
+    cdef list out
+    cdef Py_ssize_t i
+    if type(days) is range and _is_small_range(days):
+        return _notify_range(days)
+    if type(days) is list:
+        # The size is read again on every step: an item's __index__ may change the list.
+        out = []
+        i = 0
+        while i < PyList_GET_SIZE(days):
+            out.append(_notify((<list>days)[i]))
+            i += 1
+        return out
+    if type(days) is tuple:
+        out = PyList_New(PyTuple_GET_SIZE(days))
+        for i in range(PyTuple_GET_SIZE(days)):
+            item = _notify((<tuple>days)[i])
+            Py_INCREF(item)
+            PyList_SET_ITEM(out, i, item)
+        return out
+    try:
+        items = iter(days)
+    except TypeError:
+        raise TypeError(
+            "fun_notifications() argument must be an iterable of integers, "
+            f"not {type(days).__name__!r}"
+        ) from None
+    return [_notify(d) for d in items]
+
+
+cdef int _days_in_month(int year, int month_):
+    if month_ == 2:
+        return 29 if year % 4 == 0 and (year % 100 != 0 or year % 400 == 0) else 28
+    return 30 if month_ in (4, 6, 9, 11) else 31
+
+
+cdef int _in_range(object value, str func, str what, int low, int high) except? -1:
+    number = value if type(value) is int else _as_int(value, func, what)
+    if not low <= number <= high:
+        raise ValueError(f"{func}() {what} must be in {low}..{high}, got {_shown(number)}")
+    return number
+
+
+# A day's notification depends only on its number, so a month reuses these.
+cdef tuple _MONTH_DAYS = tuple(_notify_small(d) for d in range(32))
+
+
+def month(year, month, /):
+    """Return [(date, fun_notification(date.day)), ...] for every day of that month.
+
+    >>> month(2022, 9)[27]
+    (datetime.date(2022, 9, 28), 317811)
+    """
+    cdef int y = _in_range(year, "month", "year", datetime.MINYEAR, datetime.MAXYEAR)
+    cdef int m = _in_range(month, "month", "month", 1, 12)
+    cdef int d
+    return [(date_new(y, m, d), _MONTH_DAYS[d]) for d in range(1, _days_in_month(y, m) + 1)]

@@ -1,0 +1,239 @@
+"""The pure-Python twin of ``fastfun._core``.
+
+It keeps the compiled core's functions in the same order, with the same docstrings and
+the same argument contract, so the two can be read side by side and tested against each
+other. It is what runs on PyPy, with ``FASTFUN_NO_EXTENSIONS`` set, or from a pure wheel.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from operator import index as _index
+from operator import mul as _plain_mul
+from typing import Any, Callable, List, Optional, SupportsIndex, Tuple, Union
+
+try:  # Optional: GMP's Fibonacci is far faster for very large n.
+    from gmpy2 import fib as _gmp_fib
+    from gmpy2 import mpz as _mpz
+except ImportError:  # pragma: no cover - depends on the environment
+    _gmp_fib = None
+    _mpz = None
+
+Notification = Union[int, str, None]
+
+# F(93) is the largest Fibonacci number below 2**64: the table holds every exact 64-bit one.
+_TABLE_MAX = 93
+# From here on n needs more than 64 bits, and F(n) more bits than any memory can hold.
+_N_BITS_MAX = 64
+# Operands above this many bits are split (Karatsuba) so that no single CPython multiply
+# runs for more than a fraction of a second: Ctrl-C is then seen between the pieces.
+_SPLIT_BITS = 1 << 22
+# gmpy2 (when installed) takes over from this n, where it measured faster than CPython ints
+# (see benchmarks/); gmpy2.fib itself, one uninterruptible GMP call, only up to the second
+# bound, above which GMP numbers go through the same interruptible doubling loop.
+_GMP_CROSSOVER = 4096
+_GMP_FIB_MAX = 50_000_000
+
+_FIZZBUZZ: Tuple[Optional[str], ...] = tuple(
+    "FizzBuzz" if d % 15 == 0 else "Fizz" if d % 3 == 0 else "Buzz" if d % 5 == 0 else None
+    for d in range(15)
+)
+
+
+def _fib_table() -> Tuple[int, ...]:
+    table = [0, 1]
+    while len(table) <= _TABLE_MAX:
+        table.append(table[-1] + table[-2])
+    return tuple(table)
+
+
+_FIB: Tuple[int, ...] = _fib_table()
+
+
+def _shown(n: int) -> str:
+    # A huge number is described, not printed: printing it could take longer than the call.
+    if n.bit_length() <= 64:
+        return str(n)
+    return f"a {n.bit_length()}-bit integer"
+
+
+def _as_int(n: Any, func: str, what: str) -> int:
+    """Return n as a plain int, or raise the contract's TypeError."""
+    try:
+        return _index(n)
+    except TypeError:
+        raise TypeError(
+            f"{func}() {what} must be an integer (int or a type with __index__), "
+            f"not {type(n).__name__!r}"
+        ) from None
+
+
+def _as_count(n: Any, func: str, what: str = "argument") -> int:
+    """Return n as a plain non-negative int, or raise the contract's error."""
+    value = _as_int(n, func, what)
+    if value < 0:
+        raise ValueError(f"{func}() {what} must be a non-negative integer, got {_shown(value)}")
+    return value
+
+
+def _mul(x: Any, y: Any) -> Any:
+    """x * y for non-negative ints, split into pieces CPython multiplies quickly."""
+    bits = max(x.bit_length(), y.bit_length())
+    if bits <= _SPLIT_BITS:
+        return x * y
+    half = bits >> 1
+    mask = (1 << half) - 1
+    x_hi, x_lo = x >> half, x & mask
+    if x is y:
+        hi = _mul(x_hi, x_hi)
+        lo = _mul(x_lo, x_lo)
+        both = x_hi + x_lo
+        mid = _mul(both, both)
+    else:
+        y_hi, y_lo = y >> half, y & mask
+        hi = _mul(x_hi, y_hi)
+        lo = _mul(x_lo, y_lo)
+        mid = _mul(x_hi + x_lo, y_hi + y_lo)
+    return (hi << (2 * half)) + ((mid - hi - lo) << half) + lo
+
+
+def _lucas_doubling(n: int, num: Callable[[int], Any], mul: Callable[[Any, Any], Any]) -> Any:
+    """F(n) for n > 93 by doubling the pair (F(k), L(k)), L the Lucas numbers.
+
+    Each step costs two squarings: L(2k) = L(k)**2 - 2(-1)**k and
+    F(2k) = F(k)L(k) = ((F(k) + L(k))**2 - L(k)**2 - F(k)**2) / 2 with
+    5F(k)**2 = L(k)**2 - 4(-1)**k; the last step needs F alone, one multiplication.
+    """
+    shift = n.bit_length() - 6
+    k = n >> shift  # 32 <= k < 64: start from the table
+    f = num(_FIB[k])
+    lucas = num(_FIB[k - 1] + _FIB[k + 1])
+    for bit in range(shift - 1, 0, -1):
+        sign = -1 if k & 1 else 1
+        l_sq = mul(lucas, lucas)
+        total = f + lucas
+        f_sq = (l_sq - 4 * sign) // 5
+        f = (mul(total, total) - l_sq - f_sq) >> 1
+        lucas = l_sq - 2 * sign
+        k <<= 1
+        if (n >> bit) & 1:
+            f, lucas = (f + lucas) >> 1, (5 * f + lucas) >> 1
+            k += 1
+    if n & 1:  # F(2k+1) = F(k+1)L(k) - (-1)**k
+        return mul((f + lucas) >> 1, lucas) - (-1 if k & 1 else 1)
+    return mul(f, lucas)  # F(2k) = F(k)L(k)
+
+
+def _fib_large(n: int, func: str) -> int:
+    if n <= _TABLE_MAX:
+        return _FIB[n]
+    if n.bit_length() > _N_BITS_MAX:
+        raise OverflowError(
+            f"{func}() argument is too large: F(n) for n >= 2**64 cannot be held in memory"
+        )
+    if _gmp_fib is not None and n >= _GMP_CROSSOVER:
+        if n <= _GMP_FIB_MAX:
+            return int(_gmp_fib(n))
+        return int(_lucas_doubling(n, _mpz, _plain_mul))
+    result: int = _lucas_doubling(n, int, _mul)
+    return result
+
+
+def fibonacci(n: SupportsIndex, /) -> int:
+    """Return the n-th Fibonacci number, F(0) = 0, F(1) = 1, exactly, for every n >= 0.
+
+    >>> fibonacci(28)
+    317811
+    """
+    n = n if type(n) is int and n >= 0 else _as_count(n, "fibonacci")
+    if n <= _TABLE_MAX:
+        return _FIB[n]
+    return _fib_large(n, "fibonacci")
+
+
+def fizz(n: SupportsIndex, /) -> Optional[str]:
+    """Return the v1 notification for day n: "Fizz" if 3 divides n, else None.
+
+    >>> fizz(9)
+    'Fizz'
+    """
+    n = n if type(n) is int and n >= 0 else _as_count(n, "fizz")
+    return "Fizz" if n % 3 == 0 else None
+
+
+def fizzbuzz(n: SupportsIndex, /) -> Optional[str]:
+    """Return the v2 notification for day n: "FizzBuzz", "Fizz", "Buzz" or None.
+
+    >>> fizzbuzz(15)
+    'FizzBuzz'
+    """
+    n = n if type(n) is int and n >= 0 else _as_count(n, "fizzbuzz")
+    return _FIZZBUZZ[n % 15]
+
+
+def fun_notification(n: SupportsIndex, /) -> Notification:
+    """Return the v3 notification for day n: F(n) if 7 divides n, else fizzbuzz(n).
+
+    >>> fun_notification(14)
+    377
+    """
+    n = n if type(n) is int and n >= 0 else _as_count(n, "fun_notification")
+    if n % 7:
+        return _FIZZBUZZ[n % 15]
+    if n <= _TABLE_MAX:
+        return _FIB[n]
+    return _fib_large(n, "fun_notification")
+
+
+def fun_notifications(days: Iterable[SupportsIndex], /) -> List[Notification]:
+    """Return [fun_notification(d) for d in days] for any iterable of days, in one call.
+
+    >>> fun_notifications(range(5, 8))
+    ['Buzz', 'Fizz', 13]
+    """
+    if type(days) is range and days.start >= 0 and days.step > 0:
+        # Every day is a plain non-negative int: skip the per-day checks.
+        return [
+            _FIZZBUZZ[d % 15] if d % 7 else _FIB[d] if d <= _TABLE_MAX
+            else _fib_large(d, "fun_notification")
+            for d in days
+        ]
+    try:
+        items = iter(days)
+    except TypeError:
+        raise TypeError(
+            "fun_notifications() argument must be an iterable of integers, "
+            f"not {type(days).__name__!r}"
+        ) from None
+    return [fun_notification(d) for d in items]
+
+
+def _days_in_month(year: int, month_: int) -> int:
+    if month_ == 2:
+        leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+        return 29 if leap else 28
+    return 30 if month_ in (4, 6, 9, 11) else 31
+
+
+def _in_range(value: Any, func: str, what: str, low: int, high: int) -> int:
+    number = value if type(value) is int else _as_int(value, func, what)
+    if not low <= number <= high:
+        raise ValueError(f"{func}() {what} must be in {low}..{high}, got {_shown(number)}")
+    return number
+
+
+# A day's notification depends only on its number, so a month reuses these.
+_MONTH_DAYS: Tuple[Notification, ...] = tuple(fun_notification(d) for d in range(32))
+
+
+def month(year: SupportsIndex, month: SupportsIndex, /) -> List[Tuple[datetime.date, Notification]]:
+    """Return [(date, fun_notification(date.day)), ...] for every day of that month.
+
+    >>> month(2022, 9)[27]
+    (datetime.date(2022, 9, 28), 317811)
+    """
+    y = _in_range(year, "month", "year", datetime.MINYEAR, datetime.MAXYEAR)
+    m = _in_range(month, "month", "month", 1, 12)
+    date = datetime.date
+    return [(date(y, m, d), _MONTH_DAYS[d]) for d in range(1, _days_in_month(y, m) + 1)]

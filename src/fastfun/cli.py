@@ -1,0 +1,148 @@
+"""The ``fastfun`` command line: a month as the talk's calendar, and single notifications.
+
+A user's mistake ends in one line on stderr and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import calendar
+import datetime
+import platform
+import sys
+from typing import NoReturn, Optional, Sequence
+
+import fastfun
+
+# Eleven-character cells, seven of them with a space between: 83 is too wide for 80
+# columns, so a cell is ten characters and a week 76.
+_CELL = 10
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+class UsageError(Exception):
+    """A mistake in what the user typed: reported in one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        # argparse would print the whole usage first; one line that says what to do is enough.
+        raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+def _shown(notification: fastfun.Notification) -> str:
+    return "" if notification is None else str(notification)
+
+
+def render_month(year: int, month: int, today: Optional[datetime.date] = None) -> str:
+    """The month as a grid of weeks; each day shows its number and its notification.
+
+    Today's number is put in brackets, as on the talk's slides.
+    """
+    days = dict(fastfun.month(year, month))
+    title = f"{calendar.month_name[month]} {year}"
+    width = 7 * _CELL + 6
+    lines = [title.center(width).rstrip(), " ".join(f"{d:<{_CELL}}" for d in _WEEKDAYS).rstrip()]
+    for week in calendar.Calendar(firstweekday=0).monthdatescalendar(year, month):
+        numbers, texts = [], []
+        for date in week:
+            if date.month != month:
+                numbers.append(" " * _CELL)
+                texts.append(" " * _CELL)
+                continue
+            number = f"[{date.day}]" if date == today else f"{date.day}"
+            numbers.append(f"{number:<{_CELL}}")
+            text = _shown(days[date])
+            texts.append(f"{text:<{_CELL}}"[:_CELL])
+        lines.append(" ".join(numbers).rstrip())
+        lines.append(" ".join(texts).rstrip())
+    if today is not None and today.year == year and today.month == month:
+        lines.append(f"[{today.day}] is today.")
+    return "\n".join(lines)
+
+
+def _whole(text: str, what: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise UsageError(f"{what} must be a whole number, got {text!r}") from None
+
+
+def _day(text: str) -> int:
+    """A day of the month as a number, or a date written YYYY-MM-DD."""
+    if "-" in text.lstrip("-"):
+        try:
+            return datetime.date.fromisoformat(text).day
+        except ValueError:
+            raise UsageError(f"DAY must be a day number or a date YYYY-MM-DD, got {text!r}") from None
+    return _whole(text, "DAY")
+
+
+def _build_parser() -> _Parser:
+    parser = _Parser(
+        prog="fastfun",
+        description="The daily fun notification: Fizz, Buzz, FizzBuzz, or F(n) on days divisible by 7.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    commands.required = True
+    cal = commands.add_parser("calendar", help="show a month with every day's notification")
+    cal.add_argument("year", nargs="?", metavar="YEAR", help="default: this year")
+    cal.add_argument("month", nargs="?", metavar="MONTH", help="1..12, default: this month")
+    fib = commands.add_parser("fib", help="print the N-th Fibonacci number")
+    fib.add_argument("n", metavar="N", help="a whole number >= 0")
+    notify = commands.add_parser("notify", help="print the notification of a day")
+    notify.add_argument("day", nargs="?", metavar="DAY", help="a day number or YYYY-MM-DD; default: today")
+    commands.add_parser("info", help="show version, core implementation and Python")
+    return parser
+
+
+def _run(args: argparse.Namespace) -> str:
+    today = datetime.date.today()
+    if args.command == "calendar":
+        if (args.year is None) != (args.month is None):
+            raise UsageError("give both YEAR and MONTH, or neither for this month")
+        if args.year is None:
+            return render_month(today.year, today.month, today)
+        return render_month(_whole(args.year, "YEAR"), _whole(args.month, "MONTH"), today)
+    if args.command == "fib":
+        return str(fastfun.fibonacci(_whole(args.n, "N")))
+    if args.command == "notify":
+        day = today.day if args.day is None else _day(args.day)
+        notification = fastfun.fun_notification(day)
+        return f"day {day}: " + ("no notification" if notification is None else str(notification))
+    gmpy2 = _gmpy2_version()
+    return "\n".join(
+        [
+            f"fastfun {fastfun.__version__}",
+            f"implementation: {fastfun.IMPLEMENTATION}",
+            f"python: {platform.python_implementation()} {platform.python_version()} ({sys.platform})",
+            f"gmpy2: {gmpy2 or 'not installed'}",
+        ]
+    )
+
+
+def _gmpy2_version() -> Optional[str]:
+    try:
+        import gmpy2
+    except ImportError:
+        return None
+    return str(gmpy2.version())
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Run the command line; returns the exit status."""
+    parser = _build_parser()
+    # F(n) for a large n has far more than the 4300 digits CPython prints by default.
+    if hasattr(sys, "set_int_max_str_digits"):
+        sys.set_int_max_str_digits(0)
+    try:
+        args = parser.parse_args(argv)
+        output = _run(args)
+    except (UsageError, TypeError, ValueError, OverflowError) as error:
+        print(f"fastfun: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("fastfun: interrupted", file=sys.stderr)
+        return 130
+    print(output)
+    return 0
