@@ -1,0 +1,94 @@
+"""Large F(n): the same exact numbers with CPython ints or gmpy2, and Ctrl-C stops the work."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from types import ModuleType
+from typing import Iterator
+
+import pytest
+
+BACKENDS = ["int", "gmp"]
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest, core: ModuleType) -> Iterator[str]:
+    """Run a test with gmpy2 taking over large n, and with CPython ints alone."""
+    if request.param == "int":
+        saved = core._gmp_fib, core._mpz
+        core._gmp_fib = core._mpz = None
+        try:
+            yield "int"
+        finally:
+            core._gmp_fib, core._mpz = saved
+    else:
+        if core._gmp_fib is None:
+            pytest.skip("gmpy2 is not installed (pip install 'fastfun[gmp]')")
+        yield "gmp"
+
+
+def naive_loop(n: int) -> int:
+    a, b = 0, 1
+    for _ in range(n):
+        a, b = b, a + b
+    return a
+
+
+@pytest.mark.parametrize("n", [94, 95, 127, 128, 1000, 4095, 4096, 20_001])
+def test_large_fibonacci_is_exact_on_either_backend(core: ModuleType, backend: str, n: int) -> None:
+    assert core.fibonacci(n) == naive_loop(n)
+    assert type(core.fibonacci(n)) is int
+
+
+def test_large_fibonacci_is_exact_through_the_interruptible_gmp_loop(
+    core: ModuleType, backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Above _GMP_FIB_MAX, GMP numbers go through the doubling loop instead of gmpy2.fib.
+    monkeypatch.setattr(core, "_GMP_FIB_MAX", 1000)
+    for n in (1000, 1001, 4096, 20_001):
+        assert core.fibonacci(n) == naive_loop(n)
+
+
+def test_a_few_million_is_exact_on_either_backend(core: ModuleType, backend: str) -> None:
+    # Cassini's identity pins every bit of F(n) without a second implementation.
+    n = 3_000_001
+    f_prev, f_n, f_next = core.fibonacci(n - 1), core.fibonacci(n), core.fibonacci(n + 1)
+    assert f_prev + f_n == f_next
+    assert f_prev * f_next - f_n * f_n == (-1) ** n
+
+
+INTERRUPT = """
+import sys, time
+import fastfun._core as compiled, fastfun._core_py as pure
+core = {"compiled": compiled, "pure": pure}[sys.argv[1]]
+core._gmp_fib = core._mpz = None
+print("started", flush=True)
+try:
+    core.fibonacci(10**9)
+except KeyboardInterrupt:
+    print("interrupted", flush=True)
+"""
+
+
+@pytest.mark.parametrize("name", ["compiled", "pure"])
+def test_ctrl_c_interrupts_a_long_fibonacci(name: str) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-c", INTERRUPT, name], stdout=subprocess.PIPE, text=True
+    )
+    assert proc.stdout is not None
+    assert proc.stdout.readline().strip() == "started"
+    time.sleep(2.0)  # deep into F(10**9): its multiplications are already millions of bits
+    assert proc.poll() is None, "F(10**9) cannot have finished in two seconds"
+    sent = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    try:
+        out, _ = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    latency = time.monotonic() - sent
+    print(f"{name}: Ctrl-C honoured after {latency:.2f} s")
+    assert out.strip() == "interrupted"
