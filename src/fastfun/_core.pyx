@@ -69,6 +69,12 @@ cdef tuple _fib_table():
 
 cdef tuple _FIB = _fib_table()
 
+# The notification of every day the table covers (a month's days among them), ready-made:
+# a day's notification depends only on its number.
+cdef tuple _DAY_NOTES = tuple(
+    _FIZZBUZZ[d % 15] if d % 7 else _FIB[d] for d in range(TABLE_MAX + 1)
+)
+
 
 cdef str _shown(object n):
     # A huge number is described, not printed: printing it could take longer than the call.
@@ -214,10 +220,10 @@ def fizzbuzz(n, /):
 
 
 cdef inline object _notify_small(long long v):
+    if v <= TABLE_MAX:
+        return _DAY_NOTES[v]
     if v % 7:
         return _FIZZBUZZ[v % 15]
-    if v <= TABLE_MAX:
-        return _FIB[v]
     return _fib_large(v, "fun_notification")
 
 
@@ -240,25 +246,37 @@ def fun_notification(n, /):
     return _notify(n)
 
 
-cdef list _notify_range(object days):
-    # range(start, start + size*step, step) with every day a non-negative 64-bit int:
-    # the days are made in C, never as Python objects.
-    cdef long long start = days.start, step = days.step, day
-    cdef Py_ssize_t i, size = len(days)
+cdef extern from *:
+    bint __builtin_mul_overflow(long long, long long, long long *) nogil
+    bint __builtin_add_overflow(long long, long long, long long *) nogil
+
+
+cdef object _notify_range(object days):
+    # A range is walked in C when all its days fit in 0..2**63-1, made without creating an
+    # int per day. None means "not such a range": the general path then raises or works.
+    cdef int overflow_start = 0, overflow_step = 0
+    cdef long long start = PyLong_AsLongLongAndOverflow(days.start, &overflow_start)
+    cdef long long step = PyLong_AsLongLongAndOverflow(days.step, &overflow_step)
+    cdef long long last
+    cdef Py_ssize_t i, size
+    if overflow_start or overflow_step or start < 0:
+        return None
+    try:
+        size = len(days)
+    except OverflowError:  # more days than a list can hold: the general path fails the same
+        return None
+    if size and (
+        __builtin_mul_overflow(size - 1, step, &last)
+        or __builtin_add_overflow(start, last, &last)
+        or last < 0
+    ):
+        return None
     cdef list out = PyList_New(size)
     for i in range(size):
-        day = start + i * step
-        item = _notify_small(day)
+        item = _notify_small(start + i * step)
         Py_INCREF(item)
         PyList_SET_ITEM(out, i, item)
     return out
-
-
-cdef bint _is_small_range(object days):
-    # Fast path only when every day fits in 0..2**63-1; len() of a huge range overflows.
-    if not days:
-        return True
-    return 0 <= days[0] < 2**63 and 0 <= days[-1] < 2**63
 
 
 def fun_notifications(days, /):
@@ -269,8 +287,10 @@ def fun_notifications(days, /):
     """
     cdef list out
     cdef Py_ssize_t i
-    if type(days) is range and _is_small_range(days):
-        return _notify_range(days)
+    if type(days) is range:
+        out = _notify_range(days)
+        if out is not None:
+            return out
     if type(days) is list:
         # The size is read again on every step: an item's __index__ may change the list.
         out = []
@@ -309,10 +329,6 @@ cdef int _in_range(object value, str func, str what, int low, int high) except? 
     return number
 
 
-# A day's notification depends only on its number, so a month reuses these.
-cdef tuple _MONTH_DAYS = tuple(_notify_small(d) for d in range(32))
-
-
 def month(year, month, /):
     """Return [(date, fun_notification(date.day)), ...] for every day of that month.
 
@@ -322,4 +338,4 @@ def month(year, month, /):
     cdef int y = _in_range(year, "month", "year", datetime.MINYEAR, datetime.MAXYEAR)
     cdef int m = _in_range(month, "month", "month", 1, 12)
     cdef int d
-    return [(date_new(y, m, d), _MONTH_DAYS[d]) for d in range(1, _days_in_month(y, m) + 1)]
+    return [(date_new(y, m, d), _DAY_NOTES[d]) for d in range(1, _days_in_month(y, m) + 1)]

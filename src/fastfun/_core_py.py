@@ -53,6 +53,12 @@ def _fib_table() -> Tuple[int, ...]:
 
 _FIB: Tuple[int, ...] = _fib_table()
 
+# The notification of every day the table covers (a month's days among them), ready-made:
+# a day's notification depends only on its number.
+_DAY_NOTES: Tuple[Notification, ...] = tuple(
+    _FIZZBUZZ[d % 15] if d % 7 else _FIB[d] for d in range(_TABLE_MAX + 1)
+)
+
 
 def _shown(n: int) -> str:
     # A huge number is described, not printed: printing it could take longer than the call.
@@ -181,11 +187,11 @@ def fun_notification(n: SupportsIndex, /) -> Notification:
     >>> fun_notification(14)
     377
     """
-    n = n if type(n) is int and n >= 0 else _as_count(n, "fun_notification")
+    if type(n) is int and 0 <= n <= _TABLE_MAX:
+        return _DAY_NOTES[n]
+    n = _as_count(n, "fun_notification")
     if n % 7:
         return _FIZZBUZZ[n % 15]
-    if n <= _TABLE_MAX:
-        return _FIB[n]
     return _fib_large(n, "fun_notification")
 
 
@@ -197,10 +203,10 @@ def fun_notifications(days: Iterable[SupportsIndex], /) -> List[Notification]:
     """
     if type(days) is range and days.start >= 0 and days.step > 0:
         # Every day is a plain non-negative int: skip the per-day checks.
+        if days.stop <= _TABLE_MAX + 1:
+            return [_DAY_NOTES[d] for d in days]
         return [
-            _FIZZBUZZ[d % 15] if d % 7 else _FIB[d] if d <= _TABLE_MAX
-            else _fib_large(d, "fun_notification")
-            for d in days
+            _FIZZBUZZ[d % 15] if d % 7 else _fib_large(d, "fun_notification") for d in days
         ]
     try:
         items = iter(days)
@@ -226,10 +232,6 @@ def _in_range(value: Any, func: str, what: str, low: int, high: int) -> int:
     return number
 
 
-# A day's notification depends only on its number, so a month reuses these.
-_MONTH_DAYS: Tuple[Notification, ...] = tuple(fun_notification(d) for d in range(32))
-
-
 def month(year: SupportsIndex, month: SupportsIndex, /) -> List[Tuple[datetime.date, Notification]]:
     """Return [(date, fun_notification(date.day)), ...] for every day of that month.
 
@@ -239,4 +241,4 @@ def month(year: SupportsIndex, month: SupportsIndex, /) -> List[Tuple[datetime.d
     y = _in_range(year, "month", "year", datetime.MINYEAR, datetime.MAXYEAR)
     m = _in_range(month, "month", "month", 1, 12)
     date = datetime.date
-    return [(date(y, m, d), _MONTH_DAYS[d]) for d in range(1, _days_in_month(y, m) + 1)]
+    return [(date(y, m, d), _DAY_NOTES[d]) for d in range(1, _days_in_month(y, m) + 1)]

@@ -1,0 +1,126 @@
+"""Instruction counts per round, with stock valgrind (callgrind): repeatable where time is not.
+
+Each case runs in a fresh interpreter under callgrind twice: once doing a warm-up round and
+then ``k`` measured rounds, once doing the warm-up alone. The difference divided by ``k`` is
+the cost of one round, with the interpreter's start-up and imports cancelled out. To make
+the two runs identical but for the rounds: ``PYTHONHASHSEED=0``, address randomisation off
+(``setarch -R``), the garbage collector off, and both command lines of the same length.
+
+    python -m benchmarks.instructions [NAME_FILTER]      # print a count per case
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from typing import Dict, Iterable, List, Optional, Sequence
+
+from benchmarks.workloads import BY_NAME, CASES, Case
+
+_COLLECTED = re.compile(r"^==\d+== Collected : (\d+)$", re.MULTILINE)
+# Rounds per measurement: enough to swamp the last-digit noise of a start-up, few enough
+# that the slowest case (the naive Fibonacci, ~10 s a round under callgrind) stays bearable.
+_ROUNDS = {"naive": 1}
+_DEFAULT_ROUNDS = 20
+
+
+class CountError(RuntimeError):
+    """valgrind could not count, or gave different counts for the same work."""
+
+
+def rounds_for(case: Case) -> int:
+    return _ROUNDS.get(case.implementation, _DEFAULT_ROUNDS)
+
+
+def valgrind_available() -> bool:
+    return shutil.which("valgrind") is not None
+
+
+def _child(name: str, rounds: int) -> None:
+    """Runs inside valgrind: the warm-up, then ``rounds`` rounds of one case."""
+    round_ = BY_NAME[name].make_round()
+    round_()  # warm-up: first-call caches, lazily built tables, imports
+    gc.disable()
+    for _ in range(rounds):
+        round_()
+
+
+def _callgrind(name: str, rounds: int, python: str, cwd: Optional[str]) -> int:
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "FASTFUN_NO_"))
+    }
+    env.update(PYTHONHASHSEED="0", PYTHONDONTWRITEBYTECODE="1", FASTFUN_REQUIRE_EXTENSIONS="1")
+    with tempfile.TemporaryDirectory() as tmp:
+        command = [
+            "setarch", "-R", "valgrind", "--tool=callgrind",
+            f"--callgrind-out-file={tmp}/out", python, "-m", "benchmarks.instructions",
+            "--child", name, f"{rounds:09d}",
+        ]
+        result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=cwd)
+    match = _COLLECTED.search(result.stderr)
+    if result.returncode != 0 or match is None:
+        tail = "\n".join(result.stderr.splitlines()[-15:])
+        raise CountError(f"callgrind failed for {name} (exit {result.returncode}):\n{tail}")
+    return int(match.group(1))
+
+
+def count(
+    name: str, *, python: str = sys.executable, cwd: Optional[str] = None, repeat: int = 1
+) -> float:
+    """Instructions per round of one case. With ``repeat`` > 1 every run is repeated and must
+    give the same total, else CountError: a count that is not repeatable decides nothing."""
+    rounds = rounds_for(BY_NAME[name]) if name in BY_NAME else _DEFAULT_ROUNDS
+    totals = []
+    for k in (rounds, 0):
+        seen = {_callgrind(name, k, python, cwd) for _ in range(repeat)}
+        if len(seen) != 1:
+            raise CountError(f"{name}: the same run gave different counts {sorted(seen)}")
+        totals.append(seen.pop())
+    return (totals[0] - totals[1]) / rounds
+
+
+def count_all(
+    names: Iterable[str], *, python: str = sys.executable, cwd: Optional[str] = None,
+    jobs: int = 0, repeat: int = 1,
+) -> Dict[str, float]:
+    """Counts for many cases, run in parallel (counts do not depend on the load)."""
+    names = list(names)
+    workers = jobs or os.cpu_count() or 1
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        results = pool.map(lambda n: count(n, python=python, cwd=cwd, repeat=repeat), names)
+        return dict(zip(names, results))
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.instructions", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("filter", nargs="?", default="", help="only cases whose name contains this")
+    parser.add_argument("-o", "--output", help="also write the counts as JSON to this file")
+    parser.add_argument("--child", nargs=2, metavar=("NAME", "ROUNDS"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        _child(args.child[0], int(args.child[1]))
+        return 0
+    if not valgrind_available():
+        print("instructions: valgrind is not installed (apt-get install valgrind)", file=sys.stderr)
+        return 2
+    names: List[str] = [case.name for case in CASES if args.filter in case.name]
+    counts = count_all(names)
+    for name in names:
+        print(f"{counts[name]:>16,.0f}  {name}")
+    if args.output:
+        with open(args.output, "w") as handle:
+            json.dump(counts, handle, indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,146 @@
+"""Every benchmark workload, defined once.
+
+pytest-benchmark (``test_benchmarks.py``), the instruction counter (``instructions.py``) and
+the gate all build their rounds from here, so a figure always means the same work.
+
+A workload's round is a function of no arguments doing one unit of work. ``limit`` is the
+physical limit of a per-day API: the same loop calling ``operator.index``, the least a C
+function taking a day can do; every other figure is read as a ratio to it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import operator
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence
+
+Round = Callable[[], Any]
+
+TALK_MONTH = (7, 14, 21, 28)  # the talk's benchmark: the Fibonacci days of a month
+DAYS = range(1, 32)
+
+
+@dataclass(frozen=True)
+class Case:
+    """One implementation running one workload; ``id`` is its stable benchmark id."""
+
+    workload: str
+    version: Optional[str]
+    implementation: str
+    make_round: Callable[[], Round]
+
+    @property
+    def id(self) -> str:
+        return f"{self.version}-{self.implementation}" if self.version else self.implementation
+
+    @property
+    def name(self) -> str:
+        """The pytest-benchmark test name, e.g. ``test_days_in_month[v3-memoized]``."""
+        return f"test_{self.workload}[{self.id}]"
+
+
+def _module(name: str) -> ModuleType:
+    return importlib.import_module(name)
+
+
+def _compiled() -> ModuleType:
+    return _module("fastfun._core")
+
+
+def _pure() -> ModuleType:
+    return _module("fastfun._core_py")
+
+
+def _reference() -> ModuleType:
+    return _module("fastfun.reference")
+
+
+def each_day(func: Callable[[Any], Any], days: Sequence[int]) -> Round:
+    """A round calling func once per day, in a plain Python loop (as a caller would)."""
+
+    def round_() -> None:
+        for day in days:
+            func(day)
+
+    return round_
+
+
+def batch(func: Callable[[Any], Any], days: range) -> Round:
+    def round_() -> None:
+        func(days)
+
+    return round_
+
+
+def gmpy2_available() -> bool:
+    try:
+        importlib.import_module("gmpy2")
+    except ImportError:
+        return False
+    return True
+
+
+def _gmpy2_fib(n: int) -> Round:
+    fib = importlib.import_module("gmpy2").fib
+
+    def round_() -> None:
+        fib(n)
+
+    return round_
+
+
+# The feature of each version: (the talk's implementations, the name in fastfun's cores).
+_VERSIONS: Dict[str, tuple[Dict[str, str], str]] = {
+    "v1": ({"talk": "fun_notification_v1"}, "fizz"),
+    "v2": ({"talk": "fun_notification_v2"}, "fizzbuzz"),
+    "v3": (
+        {"naive": "fun_notification_v3_naive", "memoized": "fun_notification_v3_memoized"},
+        "fun_notification",
+    ),
+}
+
+BIG = {"1e4": 10**4, "1e6": 10**6}
+
+
+def _cases() -> Iterator[Case]:
+    limit = operator.index
+    ref = _reference
+    yield Case("fibonacci_month", None, "naive", lambda: each_day(ref().naive_fibonacci, TALK_MONTH))
+    yield Case("fibonacci_month", None, "memoized", lambda: each_day(ref().memoized_fibonacci, TALK_MONTH))
+    yield Case("fibonacci_month", None, "pure", lambda: each_day(_pure().fibonacci, TALK_MONTH))
+    yield Case("fibonacci_month", None, "compiled", lambda: each_day(_compiled().fibonacci, TALK_MONTH))
+    yield Case("fibonacci_month", None, "limit", lambda: each_day(limit, TALK_MONTH))
+
+    for version, (talks, core_name) in _VERSIONS.items():
+        for impl, ref_name in talks.items():
+            yield Case("days_in_month", version, impl,
+                       lambda r=ref_name: each_day(getattr(ref(), r), DAYS))
+        yield Case("days_in_month", version, "pure",
+                   lambda c=core_name: each_day(getattr(_pure(), c), DAYS))
+        yield Case("days_in_month", version, "compiled",
+                   lambda c=core_name: each_day(getattr(_compiled(), c), DAYS))
+        yield Case("days_in_month", version, "limit", lambda: each_day(limit, DAYS))
+
+    yield Case("month_batch", None, "pure", lambda: batch(_pure().fun_notifications, DAYS))
+    yield Case("month_batch", None, "compiled", lambda: batch(_compiled().fun_notifications, DAYS))
+    yield Case("month_batch", None, "limit", lambda: each_day(limit, DAYS))
+
+    for size, n in BIG.items():
+        yield Case("fibonacci_big", size, "pure", lambda n=n: each_day(_pure().fibonacci, (n,)))
+        yield Case("fibonacci_big", size, "compiled", lambda n=n: each_day(_compiled().fibonacci, (n,)))
+        if gmpy2_available():
+            yield Case("fibonacci_big", size, "gmpy2", lambda n=n: _gmpy2_fib(n))
+
+
+CASES: List[Case] = list(_cases())
+BY_NAME: Dict[str, Case] = {case.name: case for case in CASES}
+
+
+def workloads() -> List[str]:
+    return list(dict.fromkeys(case.workload for case in CASES))
+
+
+def cases_of(workload: str) -> List[Case]:
+    return [case for case in CASES if case.workload == workload]
