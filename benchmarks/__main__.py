@@ -1,0 +1,104 @@
+"""The main job: run the suite, count instructions, print the comparison and the goals.
+
+    python -m benchmarks [--no-instructions] [--out DIR]
+
+Writes ``results.json`` (pytest-benchmark, for Bencher's python_pytest adapter),
+``instructions.json``, ``bmf.json`` (Bencher Metric Format) and ``benchmarks.png`` to DIR
+(default ``.benchmarks-out``). Exit status 1 when a speed goal is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import subprocess
+import sys
+from pathlib import Path
+from typing import Dict, Optional, Sequence
+
+from benchmarks import bmf, goals, instructions, plot, results
+from benchmarks.workloads import CASES, workloads
+
+
+def _human(seconds: float) -> str:
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6)):
+        if seconds >= scale:
+            return f"{seconds / scale:8.3f} {unit:2}"
+    return f"{seconds * 1e9:8.1f} ns"
+
+
+def comparison(times: Dict[str, float], counts: Dict[str, float]) -> str:
+    rows = [f"{'benchmark':<36} {'median time':>12} {'x limit':>9} {'instructions':>14} {'x limit':>8}"]
+    for workload in workloads():
+        for case in (c for c in CASES if c.workload == workload):
+            limit = next((c.name for c in CASES if c.workload == workload
+                          and c.version == case.version and c.implementation == "limit"), None)
+            t, n = times.get(case.name), counts.get(case.name)
+            t_ratio = f"{t / times[limit]:9.2f}" if t and limit in times else " " * 9
+            n_ratio = f"{n / counts[limit]:8.2f}" if n and limit in counts else " " * 8
+            rows.append(f"{case.name:<36} {_human(t) if t else '':>12} {t_ratio} "
+                        f"{(f'{n:,.0f}' if n is not None else ''):>14} {n_ratio}")
+    return "\n".join(rows)
+
+
+def goal_report(times: Dict[str, float], counts: Dict[str, float]) -> tuple[str, bool]:
+    figures = {"time": times, "instructions": counts}
+    lines, all_met = [], True
+    for goal in goals.goals():
+        ratio = goal.ratio(figures)
+        if ratio is None:
+            verdict, shown, all_met = "NOT MEASURED", "-", False
+        else:
+            met = goal.met(ratio)
+            all_met &= met
+            verdict, shown = ("met" if met else "MISSED"), f"{ratio:,.2f}x"
+        lines.append(f"{goal.text:<50} {shown:>14}  goal {goal.compare} {goal.target:,g}x  "
+                     f"[{goal.measure}]  {verdict}")
+    return "\n".join(lines), all_met
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", default=".benchmarks-out", help="where the files go")
+    parser.add_argument("--no-instructions", action="store_true", help="skip callgrind")
+    args = parser.parse_args(argv)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    results_file = out / "results.json"
+
+    print("== timing the suite with pytest-benchmark", flush=True)
+    run = subprocess.run([sys.executable, "-m", "pytest", "benchmarks", "-q", "-p", "no:cacheprovider",
+                          f"--benchmark-json={results_file}", "--benchmark-columns=median,iqr,rounds",
+                          "--benchmark-sort=name"])
+    if run.returncode != 0:
+        print("benchmarks: the suite failed", file=sys.stderr)
+        return 2
+    stats = results.load(results_file)
+    times = {name: stat["median"] for name, stat in stats.items()}
+
+    counts: Dict[str, float] = {}
+    if not args.no_instructions:
+        if instructions.valgrind_available():
+            print("== counting instructions with callgrind (both cores, every case)", flush=True)
+            counts = instructions.count_all(stats)
+            (out / "instructions.json").write_text(json.dumps(counts, indent=2) + "\n")
+        else:
+            print("== valgrind not found: instruction counts and their goals are not measured")
+
+    (out / "bmf.json").write_text(json.dumps(bmf.to_bmf(stats, counts or None), indent=2) + "\n")
+    machine = f"{platform.python_implementation()} {platform.python_version()}, {platform.machine()}"
+    plot.plot(stats, str(out / "benchmarks.png"), f"fastfun benchmarks ({machine})")
+
+    print(f"\n== comparison ({machine}; time: median per round)")
+    print(comparison(times, counts))
+    report, met = goal_report(times, counts)
+    print("\n== speed goals")
+    print(report)
+    print(f"\nwrote {results_file}, {out / 'bmf.json'}, {out / 'benchmarks.png'}")
+    return 0 if met else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

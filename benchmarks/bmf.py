@@ -1,0 +1,69 @@
+"""pytest-benchmark JSON to the Bencher Metric Format: several measures in one upload.
+
+    python -m benchmarks.bmf results.json [--instructions] -o bmf.json
+
+- ``latency``: mean nanoseconds per round, lower and upper values one standard deviation
+  away (what Bencher's own ``python_pytest`` adapter reads);
+- ``throughput``: rounds per second, with the same spread;
+- ``instructions`` (with ``--instructions``): callgrind's count per round, measured now.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any, Dict, Mapping, Optional, Sequence
+
+from benchmarks import instructions, results
+
+NS = 1e9
+
+
+def to_bmf(stats: Mapping[str, Mapping[str, Any]],
+           counts: Optional[Mapping[str, float]] = None) -> Dict[str, Dict[str, Dict[str, float]]]:
+    report: Dict[str, Dict[str, Dict[str, float]]] = {}
+    for name, stat in stats.items():
+        mean, spread = stat["mean"], stat["stddev"]
+        low, high = max(mean - spread, 0.0), mean + spread
+        measures = {
+            "latency": {"value": mean * NS, "lower_value": low * NS, "upper_value": high * NS},
+            "throughput": {
+                "value": 1 / mean,
+                "lower_value": 1 / high,
+                "upper_value": 1 / low if low > 0 else 1 / mean,
+            },
+        }
+        if counts is not None and name in counts:
+            measures["instructions"] = {"value": float(counts[name])}
+        report[name] = measures
+    return report
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.bmf", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("results", help="the file written by pytest --benchmark-json")
+    parser.add_argument("--instructions", action="store_true",
+                        help="also count instructions per round with callgrind (minutes)")
+    parser.add_argument("-o", "--output", default="bmf.json", help="default: bmf.json")
+    args = parser.parse_args(argv)
+    try:
+        stats = results.load(args.results)
+    except (OSError, ValueError) as error:
+        print(f"bmf: {error}", file=sys.stderr)
+        return 2
+    counts = None
+    if args.instructions:
+        if not instructions.valgrind_available():
+            print("bmf: --instructions needs valgrind (apt-get install valgrind)", file=sys.stderr)
+            return 2
+        counts = instructions.count_all(name for name in stats if name in instructions.BY_NAME)
+    Path(args.output).write_text(json.dumps(to_bmf(stats, counts), indent=2) + "\n")
+    print(f"bmf: wrote {len(stats)} benchmarks to {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

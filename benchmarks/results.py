@@ -1,0 +1,21 @@
+"""Reading pytest-benchmark's JSON: per benchmark name, its timing statistics in seconds."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Dict, Union
+
+
+def load(path: Union[str, Path]) -> Dict[str, Dict[str, Any]]:
+    """``{name: stats}`` from ``--benchmark-json``; the name is the test's, e.g.
+    ``test_fibonacci_month[compiled]``, stable across runs and machines."""
+    data = json.loads(Path(path).read_text())
+    missing = {"machine_info", "commit_info", "benchmarks"} - data.keys()
+    if missing:
+        raise ValueError(f"{path} is not pytest-benchmark JSON: no {', '.join(sorted(missing))}")
+    return {bench["name"]: {**bench["stats"], **bench.get("extra_info", {})} for bench in data["benchmarks"]}
+
+
+def medians(path: Union[str, Path]) -> Dict[str, float]:
+    return {name: stats["median"] for name, stats in load(path).items()}
