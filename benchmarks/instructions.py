@@ -36,6 +36,17 @@ class CountError(RuntimeError):
     """valgrind could not count, or gave different counts for the same work."""
 
 
+class NotRunnable(CountError):
+    """The installed fastfun cannot run this case (an older build lacks what it calls)."""
+
+
+class TimedOut(CountError):
+    """A measurement ran past its time limit."""
+
+
+_NOT_RUNNABLE = 3  # the child's exit status when the case cannot even be built
+
+
 def rounds_for(case: Case) -> int:
     return _ROUNDS.get(case.implementation, _DEFAULT_ROUNDS)
 
@@ -46,14 +57,19 @@ def valgrind_available() -> bool:
 
 def _child(name: str, rounds: int) -> None:
     """Runs inside valgrind: the warm-up, then ``rounds`` rounds of one case."""
-    round_ = BY_NAME[name].make_round()
+    try:
+        round_ = BY_NAME[name].make_round()
+    except (AttributeError, ImportError, KeyError) as error:
+        print(f"cannot run {name}: {error!r}", file=sys.stderr)
+        sys.exit(_NOT_RUNNABLE)
     round_()  # warm-up: first-call caches, lazily built tables, imports
     gc.disable()
     for _ in range(rounds):
         round_()
 
 
-def _callgrind(name: str, rounds: int, python: str, cwd: Optional[str]) -> int:
+def _callgrind(name: str, rounds: int, python: str, cwd: Optional[str],
+               timeout: Optional[float] = None) -> int:
     env = {
         k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "FASTFUN_NO_"))
     }
@@ -64,7 +80,13 @@ def _callgrind(name: str, rounds: int, python: str, cwd: Optional[str]) -> int:
             f"--callgrind-out-file={tmp}/out", python, "-m", "benchmarks.instructions",
             "--child", name, f"{rounds:09d}",
         ]
-        result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=cwd)
+        try:
+            result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=cwd,
+                                    timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise TimedOut(f"{name}: no count after {timeout:.0f} s") from None
+    if result.returncode == _NOT_RUNNABLE:
+        raise NotRunnable(result.stderr.strip().splitlines()[-1])
     match = _COLLECTED.search(result.stderr)
     if result.returncode != 0 or match is None:
         tail = "\n".join(result.stderr.splitlines()[-15:])
@@ -73,14 +95,15 @@ def _callgrind(name: str, rounds: int, python: str, cwd: Optional[str]) -> int:
 
 
 def count(
-    name: str, *, python: str = sys.executable, cwd: Optional[str] = None, repeat: int = 1
+    name: str, *, python: str = sys.executable, cwd: Optional[str] = None, repeat: int = 1,
+    timeout: Optional[float] = None,
 ) -> float:
     """Instructions per round of one case. With ``repeat`` > 1 every run is repeated and must
     give the same total, else CountError: a count that is not repeatable decides nothing."""
     rounds = rounds_for(BY_NAME[name]) if name in BY_NAME else _DEFAULT_ROUNDS
     totals = []
     for k in (rounds, 0):
-        seen = {_callgrind(name, k, python, cwd) for _ in range(repeat)}
+        seen = {_callgrind(name, k, python, cwd, timeout) for _ in range(repeat)}
         if len(seen) != 1:
             raise CountError(f"{name}: the same run gave different counts {sorted(seen)}")
         totals.append(seen.pop())
