@@ -76,22 +76,25 @@ def _git(repo: Path, *args: str) -> str:
     return result.stdout.strip()
 
 
-def _cython_version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
+def _cython_pin(repo: Path) -> str:
+    """The Cython both builds use: the repository's build constraint, one version for both."""
+    for line in (repo / "build-constraints.txt").read_text().splitlines():
+        if line.lower().startswith("cython=="):
+            return line.split("==", 1)[1].strip()
+    raise Undecided("build-constraints.txt pins no Cython version")
 
-    try:
-        return version("Cython")
-    except PackageNotFoundError:
-        return "3.1.6"
+
+def _home(repo: Path, commit: str, cython: str) -> Path:
+    tree_id = _git(repo, "rev-parse", f"{commit}^{{tree}}")
+    key = hashlib.sha256(f"{tree_id} {sys.executable} {sys.version} {cython}".encode()).hexdigest()[:16]
+    return CACHE / key
 
 
 def build(repo: Path, rev: str, cython: str) -> Build:
     """The revision's files and an environment with it installed; reused while the tree,
     this Python and the Cython version are the same."""
     commit = _git(repo, "rev-parse", "--verify", f"{rev}^{{commit}}")
-    tree_id = _git(repo, "rev-parse", f"{commit}^{{tree}}")
-    key = hashlib.sha256(f"{tree_id} {sys.version} {cython}".encode()).hexdigest()[:16]
-    home = CACHE / key
+    home = _home(repo, commit, cython)
     python = home / "venv" / "bin" / "python"
     if (home / "ok").exists():
         return Build(rev, commit, home / "tree", str(python))
@@ -216,11 +219,11 @@ def accepted_reason(repo: Path, commit: str) -> str:
 
 
 def run_gate(repo: Path, base_rev: str, head_rev: str, threshold: float, pattern: str) -> int:
-    cython = _cython_version()
+    cython = _cython_pin(repo)
     print(f"gate: building {base_rev} and {head_rev} (Python {sys.version.split()[0]}, Cython {cython})",
           flush=True)
-    with ThreadPoolExecutor(2) as pool:
-        base, head = pool.map(lambda rev: build(repo, rev, cython), [base_rev, head_rev])
+    base = build(repo, base_rev, cython)  # first: when head has the same tree, it is reused
+    head = build(repo, head_rev, cython)
     # The head's workload definitions measure both builds.
     from_head = head.tree
     head_cases = [name for name in _case_names(from_head) if pattern in name]

@@ -12,7 +12,6 @@ the two runs identical but for the rounds: ``PYTHONHASHSEED=0``, address randomi
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import os
 import re
@@ -23,12 +22,12 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from typing import Dict, Iterable, List, Optional, Sequence
 
+from benchmarks._child import NOT_RUNNABLE
 from benchmarks.workloads import BY_NAME, CASES, Case
 
 _COLLECTED = re.compile(r"^==\d+== Collected : (\d+)$", re.MULTILINE)
-# Rounds per measurement: enough to swamp the last-digit noise of a start-up, few enough
-# that the slowest case (the naive Fibonacci, ~10 s a round under callgrind) stays bearable.
-_ROUNDS = {"naive": 1}
+# Rounds per measurement: 20 where a round is cheap; one where a round alone is hundreds of
+# millions of instructions (the naive Fibonacci, F(10**6)), ~10 s each under callgrind.
 _DEFAULT_ROUNDS = 20
 
 
@@ -44,28 +43,16 @@ class TimedOut(CountError):
     """A measurement ran past its time limit."""
 
 
-_NOT_RUNNABLE = 3  # the child's exit status when the case cannot even be built
 
 
 def rounds_for(case: Case) -> int:
-    return _ROUNDS.get(case.implementation, _DEFAULT_ROUNDS)
+    if case.implementation == "naive" or case.workload == "fibonacci_big":
+        return 1
+    return _DEFAULT_ROUNDS
 
 
 def valgrind_available() -> bool:
     return shutil.which("valgrind") is not None
-
-
-def _child(name: str, rounds: int) -> None:
-    """Runs inside valgrind: the warm-up, then ``rounds`` rounds of one case."""
-    try:
-        round_ = BY_NAME[name].make_round()
-    except (AttributeError, ImportError, KeyError) as error:
-        print(f"cannot run {name}: {error!r}", file=sys.stderr)
-        sys.exit(_NOT_RUNNABLE)
-    round_()  # warm-up: first-call caches, lazily built tables, imports
-    gc.disable()
-    for _ in range(rounds):
-        round_()
 
 
 def _callgrind(name: str, rounds: int, python: str, cwd: Optional[str],
@@ -77,15 +64,15 @@ def _callgrind(name: str, rounds: int, python: str, cwd: Optional[str],
     with tempfile.TemporaryDirectory() as tmp:
         command = [
             "setarch", "-R", "valgrind", "--tool=callgrind",
-            f"--callgrind-out-file={tmp}/out", python, "-m", "benchmarks.instructions",
-            "--child", name, f"{rounds:09d}",
+            f"--callgrind-out-file={tmp}/out", python, "-m", "benchmarks._child",
+            name, f"{rounds:09d}",
         ]
         try:
             result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=cwd,
                                     timeout=timeout)
         except subprocess.TimeoutExpired:
             raise TimedOut(f"{name}: no count after {timeout:.0f} s") from None
-    if result.returncode == _NOT_RUNNABLE:
+    if result.returncode == NOT_RUNNABLE:
         raise NotRunnable(result.stderr.strip().splitlines()[-1])
     match = _COLLECTED.search(result.stderr)
     if result.returncode != 0 or match is None:
@@ -127,11 +114,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("filter", nargs="?", default="", help="only cases whose name contains this")
     parser.add_argument("-o", "--output", help="also write the counts as JSON to this file")
-    parser.add_argument("--child", nargs=2, metavar=("NAME", "ROUNDS"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.child:
-        _child(args.child[0], int(args.child[1]))
-        return 0
     if not valgrind_available():
         print("instructions: valgrind is not installed (apt-get install valgrind)", file=sys.stderr)
         return 2
