@@ -54,7 +54,7 @@ def test_an_unchanged_revision_passes_with_every_ratio_exactly_one() -> None:
     print(result.stdout)
     assert result.returncode == 0, result.stdout + result.stderr
     found = ratios(result.stdout)
-    assert set(found) == set(CASES.split(","))
+    assert set(found) == {f"test_{case}" for case in CASES.split(",")}
     assert set(found.values()) == {"1.000"}
     assert "gate: no regression" in result.stdout
 
