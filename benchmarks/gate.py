@@ -32,13 +32,12 @@ from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
 from benchmarks import instructions
-from benchmarks.workloads import BY_NAME
 
 TRIPWIRE = 1.5
 HANG = 20.0
 PAIRS = 7
 # A timed round should last long enough to dwarf the clock, short enough to keep the gate quick.
-ROUND_SECONDS = 0.005
+ROUND_SECONDS = 0.02
 CACHE = Path(os.environ.get("FASTFUN_GATE_CACHE", Path(tempfile.gettempdir()) / "fastfun-gate"))
 
 
@@ -133,79 +132,33 @@ def count(build_: Build, name: str, cwd: Path, timeout: Optional[float] = None) 
         raise Undecided(str(error)) from None
 
 
-class Timer:
-    """A long-lived interpreter of one build that times rounds on request, so base and head
-    rounds can alternate without paying for start-up each time."""
-
-    def __init__(self, build_: Build, cwd: Path) -> None:
-        self.build, self.cwd = build_, cwd
-        self._start()
-
-    def _start(self) -> None:
-        env = {**_build_env(), "FASTFUN_REQUIRE_EXTENSIONS": "1", "PYTHONHASHSEED": "0"}
-        self.proc = subprocess.Popen(
-            [self.build.python, "-m", "benchmarks.gate", "--serve"], cwd=self.cwd, env=env,
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-        )
-
-    def time(self, name: str, rounds: int, timeout: float) -> Optional[float]:
-        """Seconds for ``rounds`` rounds; None if it ran past the timeout (then restarted)."""
-        assert self.proc.stdin and self.proc.stdout
-        self.proc.stdin.write(f"{name} {rounds}\n")
-        self.proc.stdin.flush()
-        with ThreadPoolExecutor(1) as pool:
-            answer = pool.submit(self.proc.stdout.readline)
-            try:
-                line = answer.result(timeout=timeout)
-            except TimeoutError:
-                self.proc.kill()
-                answer.result()
-                self._start()
-                return None
-        if not line or line.startswith("!"):
-            return float("nan")
-        return float(line)
-
-    def close(self) -> None:
-        self.proc.kill()
-        self.proc.wait()
+def time_rounds(build_: Build, cwd: Path, name: str, rounds: int, timeout: float) -> Optional[float]:
+    """Seconds for ``rounds`` rounds in a fresh interpreter of the build; None past the
+    timeout. Fresh processes on purpose: one long-lived process per side carries its own
+    memory layout, and that alone was seen to skew identical builds by 30%."""
+    env = {**_build_env(), "FASTFUN_REQUIRE_EXTENSIONS": "1"}
+    try:
+        result = subprocess.run([build_.python, "-m", "benchmarks._child", name, str(rounds), "--time"],
+                                cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return None
+    if result.returncode != 0:
+        return float("nan")
+    return float(result.stdout.strip().splitlines()[-1])
 
 
-def _serve() -> int:
-    """The far end of Timer: ``NAME ROUNDS`` in, seconds out (``!`` if it cannot run)."""
-    import gc
-
-    rounds_of: Dict[str, object] = {}
-    for line in sys.stdin:
-        name, rounds = line.split()
-        try:
-            round_ = rounds_of.get(name) or BY_NAME[name].make_round()
-        except (AttributeError, ImportError, KeyError):
-            print("!", flush=True)
-            continue
-        if name not in rounds_of:
-            rounds_of[name] = round_
-            round_()  # type: ignore[operator]
-        gc.disable()
-        start = time.perf_counter()
-        for _ in range(int(rounds)):
-            round_()  # type: ignore[operator]
-        elapsed = time.perf_counter() - start
-        gc.enable()
-        print(repr(elapsed), flush=True)
-    return 0
-
-
-def tripwire(base: Timer, head: Timer, name: str) -> tuple[Optional[float], bool]:
+def tripwire(base: Build, head: Build, cwd: Path, name: str) -> tuple[Optional[float], bool]:
     """Median head/base time ratio over interleaved pairs; True when head hung (>20x)."""
-    once = base.time(name, 1, timeout=600)
+    once = time_rounds(base, cwd, name, 1, timeout=600)
     if once is None or once != once:
         return None, False
     rounds = max(1, int(ROUND_SECONDS / max(once, 1e-9)))
     ratios = []
     for _ in range(PAIRS):
-        b = base.time(name, rounds, timeout=600)
-        h = head.time(name, rounds, timeout=max(HANG * (b or 0), 1.0))
+        started = time.monotonic()
+        b = time_rounds(base, cwd, name, rounds, timeout=600)
+        # The head's limit covers its start-up too: 20x the base's whole run, at least 5 s.
+        h = time_rounds(head, cwd, name, rounds, timeout=max(HANG * (time.monotonic() - started), 5.0))
         if h is None:
             return None, True
         if b is None or b != b or h != h:
@@ -250,18 +203,13 @@ def run_gate(repo: Path, base_rev: str, head_rev: str, threshold: float, pattern
         list(pool.map(measure, head_cases))
     print(f"gate: counted in {time.monotonic() - start:.0f} s; timing interleaved rounds", flush=True)
 
-    timers = (Timer(base, from_head), Timer(head, from_head))
-    try:
-        for name, row in rows.items():
-            if row.base is None or row.head == float("inf"):
-                continue
-            row.time_ratio, hung = tripwire(*timers, name)
-            if hung:
-                row.notes.append("a timed head round ran over 20x its base: stopped")
-                row.time_ratio = float("inf")
-    finally:
-        for timer in timers:
-            timer.close()
+    for name, row in rows.items():
+        if row.base is None or row.head == float("inf"):
+            continue
+        row.time_ratio, hung = tripwire(base, head, from_head, name)
+        if hung:
+            row.notes.append("a timed head round ran over 20x its base: stopped")
+            row.time_ratio = float("inf")
 
     regressions = 0
     print(f"\n{'benchmark':<36} {'base':>14} {'head':>14} {'ratio':>7} {'time':>7}  verdict")
@@ -324,10 +272,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--cases", default="",
                         help="only cases whose name contains one of these comma-separated texts")
     parser.add_argument("--repo", default=".", help="the git repository (default: here)")
-    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.serve:
-        return _serve()
     if not args.base:
         parser.error("--base is required")
     if not instructions.valgrind_available():

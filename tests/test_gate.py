@@ -68,7 +68,7 @@ SPIN = {
         '    void fastfun_spin(int n)\n\n\n'
         'cdef inline bint _small_count('
     ),
-    "    return _notify(n)\n": "    fastfun_spin(3)\n    return _notify(n)\n",
+    "    return _notify(n)\n": "    fastfun_spin(6)\n    return _notify(n)\n",
 }
 
 
