@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.repository
+
 pytest.importorskip("pytest_benchmark", reason="the 'bench' extra is not installed")
 jsonschema = pytest.importorskip("jsonschema", reason="the 'bench' extra is not installed")
 

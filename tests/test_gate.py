@@ -15,6 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CASES = "fibonacci_month[compiled],days_in_month[v3-compiled]"
 
 pytestmark = [
+    pytest.mark.repository,
     pytest.mark.skipif(not (ROOT / ".git").exists(), reason="the gate needs a git checkout"),
     pytest.mark.skipif(subprocess.run(["which", "valgrind"], capture_output=True).returncode != 0,
                        reason="valgrind is not installed"),

@@ -15,7 +15,10 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
 
-pytestmark = pytest.mark.skipif(not WORKFLOWS, reason="needs the repository, not just the wheel")
+pytestmark = [
+    pytest.mark.repository,
+    pytest.mark.skipif(not WORKFLOWS, reason="needs the repository, not just the wheel"),
+]
 
 
 def tool(name: str) -> str:
