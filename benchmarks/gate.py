@@ -172,6 +172,7 @@ def accepted_reason(repo: Path, commit: str) -> str:
 
 
 def run_gate(repo: Path, base_rev: str, head_rev: str, threshold: float, pattern: str) -> int:
+    began = time.monotonic()
     cython = _cython_pin(repo)
     print(f"gate: building {base_rev} and {head_rev} (Python {sys.version.split()[0]}, Cython {cython})",
           flush=True)
@@ -222,7 +223,8 @@ def run_gate(repo: Path, base_rev: str, head_rev: str, threshold: float, pattern
         print(f"{row.name:<36} {fmt(row.base):>14} {fmt(row.head):>14} {ratio:>7} {timed:>7}  {verdict}"
               + "".join(f"; {n}" for n in row.notes))
     print(f"\n(base {base.rev} = {base.commit[:12]}, head {head.rev} = {head.commit[:12]}; instructions per "
-          f"round; 'time' is the tripwire, median head/base of {PAIRS} interleaved pairs)")
+          f"round; 'time' is the tripwire, median head/base of {PAIRS} interleaved pairs; "
+          f"the gate took {time.monotonic() - began:.0f} s)")
     if not regressions:
         print(f"gate: no regression: every instruction ratio within +{threshold:.0%}, every time ratio "
               f"within {TRIPWIRE}x")

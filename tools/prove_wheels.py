@@ -84,7 +84,7 @@ def test_installed(python: str, wheel: Path, work: Path, log: Path, pure: bool) 
     venv = work / "venv"
     ok = run([python, "-m", "venv", str(venv)], log)
     vpy = str(venv / "bin" / "python")
-    ok = ok and run([vpy, "-m", "pip", "install", "-q", f"{wheel}[test]"], log)
+    ok = ok and run([vpy, "-m", "pip", "install", "-q", f"{wheel}[test,gmp]"], log)
     env = {k: v for k, v in os.environ.items() if not k.startswith("FASTFUN_")}
     env["FASTFUN_EXPECT_PURE" if pure else "FASTFUN_REQUIRE_EXTENSIONS"] = "1"
     if not ok:
