@@ -12,7 +12,6 @@ The public functions take a single argument through METH_O (``binding=False`` an
 
 import datetime
 from operator import index as _index
-from operator import mul as _plain_mul
 
 from cpython.datetime cimport date_new, import_datetime
 from cpython.exc cimport PyErr_CheckSignals
@@ -21,12 +20,10 @@ from cpython.long cimport PyLong_AsLongLongAndOverflow, PyLong_CheckExact
 from cpython.ref cimport Py_INCREF
 from cpython.tuple cimport PyTuple_GET_SIZE
 
-try:  # Optional: GMP's Fibonacci is far faster for very large n.
+try:  # Optional: GMP's Fibonacci is far faster for large n.
     from gmpy2 import fib as _gmp_fib
-    from gmpy2 import mpz as _mpz
 except ImportError:
     _gmp_fib = None
-    _mpz = None
 
 import_datetime()
 
@@ -41,9 +38,9 @@ cdef int _N_BITS_MAX = 40
 cdef object _SPLIT_BITS = 1 << 21
 # gmpy2 (when installed) takes over right above the table: measured on CPython 3.11, x86-64,
 # int(gmpy2.fib(n)) beat the int doubling already at n = 100 (0.23 us against 0.94 us) and
-# by 7.5x at n = 10**5. gmpy2.fib is one GMP call that Ctrl-C cannot stop, so it is used
-# only while it lasts well under a second (0.44 s at 10**8); above, GMP numbers go through
-# the interruptible doubling loop.
+# by 7.5x at n = 10**5. Only up to 10**8 (0.44 s, an 8.7 MB result): a GMP call cannot be
+# interrupted by Ctrl-C, and GMP aborts the whole process when an allocation fails, where
+# CPython raises MemoryError. Above, CPython ints take over: slower, but stoppable and safe.
 _GMP_CROSSOVER = 94
 _GMP_FIB_MAX = 100_000_000
 
@@ -125,7 +122,7 @@ cdef object _mul(object x, object y):
     return (hi << (2 * half)) + ((mid - hi - lo) << half) + lo
 
 
-cdef object _lucas_doubling(unsigned long long n, object num, object mul):
+cdef object _lucas_doubling(unsigned long long n):
     """F(n) for n > 93 by doubling the pair (F(k), L(k)), L the Lucas numbers.
 
     Each step costs two squarings: L(2k) = L(k)**2 - 2(-1)**k and
@@ -135,14 +132,14 @@ cdef object _lucas_doubling(unsigned long long n, object num, object mul):
     cdef int shift = 64 - __builtin_clzll(n) - 6
     cdef unsigned long long k = n >> shift  # 32 <= k < 64: start from the table
     cdef int bit, sign
-    f = num(_FIB[k])
-    lucas = num(_FIB[k - 1] + _FIB[k + 1])
+    f = _FIB[k]
+    lucas = _FIB[k - 1] + _FIB[k + 1]
     for bit in range(shift - 1, 0, -1):
         sign = -1 if k & 1 else 1
-        l_sq = mul(lucas, lucas)
+        l_sq = _mul(lucas, lucas)
         total = f + lucas
         f_sq = (l_sq - 4 * sign) // 5
-        f = (mul(total, total) - l_sq - f_sq) >> 1
+        f = (_mul(total, total) - l_sq - f_sq) >> 1
         lucas = l_sq - 2 * sign
         k <<= 1
         if (n >> bit) & 1:
@@ -150,8 +147,8 @@ cdef object _lucas_doubling(unsigned long long n, object num, object mul):
             k += 1
         PyErr_CheckSignals()
     if n & 1:  # F(2k+1) = F(k+1)L(k) - (-1)**k
-        return mul((f + lucas) >> 1, lucas) - (-1 if k & 1 else 1)
-    return mul(f, lucas)  # F(2k) = F(k)L(k)
+        return _mul((f + lucas) >> 1, lucas) - (-1 if k & 1 else 1)
+    return _mul(f, lucas)  # F(2k) = F(k)L(k)
 
 
 cdef extern from *:
@@ -165,12 +162,9 @@ cdef object _fib_large(object n, str func):
         raise OverflowError(
             f"{func}() argument is too large: F(n) for n >= 2**40 would need over 90 GB"
         )
-    cdef unsigned long long v = n
-    if _gmp_fib is not None and n >= _GMP_CROSSOVER:
-        if n <= _GMP_FIB_MAX:
-            return int(_gmp_fib(v))
-        return int(_lucas_doubling(v, _mpz, _plain_mul))
-    return _lucas_doubling(v, int, _mul)
+    if _gmp_fib is not None and _GMP_CROSSOVER <= n <= _GMP_FIB_MAX:
+        return int(_gmp_fib(n))
+    return _lucas_doubling(n)
 
 
 cdef inline bint _small_count(object n, long long *value):

@@ -10,15 +10,12 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 from operator import index as _index
-from operator import mul as _plain_mul
-from typing import Any, Callable, List, Optional, SupportsIndex, Tuple, Union
+from typing import Any, List, Optional, SupportsIndex, Tuple, Union
 
-try:  # Optional: GMP's Fibonacci is far faster for very large n.
+try:  # Optional: GMP's Fibonacci is far faster for large n.
     from gmpy2 import fib as _gmp_fib
-    from gmpy2 import mpz as _mpz
 except ImportError:  # pragma: no cover - depends on the environment
     _gmp_fib = None
-    _mpz = None
 
 Notification = Union[int, str, None]
 
@@ -32,9 +29,9 @@ _N_BITS_MAX = 40
 _SPLIT_BITS = 1 << 21
 # gmpy2 (when installed) takes over right above the table: measured on CPython 3.11, x86-64,
 # int(gmpy2.fib(n)) beat the int doubling already at n = 100 (0.23 us against 0.94 us) and
-# by 7.5x at n = 10**5. gmpy2.fib is one GMP call that Ctrl-C cannot stop, so it is used
-# only while it lasts well under a second (0.44 s at 10**8); above, GMP numbers go through
-# the interruptible doubling loop.
+# by 7.5x at n = 10**5. Only up to 10**8 (0.44 s, an 8.7 MB result): a GMP call cannot be
+# interrupted by Ctrl-C, and GMP aborts the whole process when an allocation fails, where
+# CPython raises MemoryError. Above, CPython ints take over: slower, but stoppable and safe.
 _GMP_CROSSOVER = 94
 _GMP_FIB_MAX = 100_000_000
 
@@ -107,7 +104,7 @@ def _mul(x: Any, y: Any) -> Any:
     return (hi << (2 * half)) + ((mid - hi - lo) << half) + lo
 
 
-def _lucas_doubling(n: int, num: Callable[[int], Any], mul: Callable[[Any, Any], Any]) -> Any:
+def _lucas_doubling(n: int) -> int:
     """F(n) for n > 93 by doubling the pair (F(k), L(k)), L the Lucas numbers.
 
     Each step costs two squarings: L(2k) = L(k)**2 - 2(-1)**k and
@@ -116,22 +113,22 @@ def _lucas_doubling(n: int, num: Callable[[int], Any], mul: Callable[[Any, Any],
     """
     shift = n.bit_length() - 6
     k = n >> shift  # 32 <= k < 64: start from the table
-    f = num(_FIB[k])
-    lucas = num(_FIB[k - 1] + _FIB[k + 1])
+    f = _FIB[k]
+    lucas = _FIB[k - 1] + _FIB[k + 1]
     for bit in range(shift - 1, 0, -1):
         sign = -1 if k & 1 else 1
-        l_sq = mul(lucas, lucas)
+        l_sq = _mul(lucas, lucas)
         total = f + lucas
         f_sq = (l_sq - 4 * sign) // 5
-        f = (mul(total, total) - l_sq - f_sq) >> 1
+        f = (_mul(total, total) - l_sq - f_sq) >> 1
         lucas = l_sq - 2 * sign
         k <<= 1
         if (n >> bit) & 1:
             f, lucas = (f + lucas) >> 1, (5 * f + lucas) >> 1
             k += 1
     if n & 1:  # F(2k+1) = F(k+1)L(k) - (-1)**k
-        return mul((f + lucas) >> 1, lucas) - (-1 if k & 1 else 1)
-    return mul(f, lucas)  # F(2k) = F(k)L(k)
+        return _mul((f + lucas) >> 1, lucas) - (-1 if k & 1 else 1)
+    return _mul(f, lucas)  # F(2k) = F(k)L(k)
 
 
 def _fib_large(n: int, func: str) -> int:
@@ -141,12 +138,9 @@ def _fib_large(n: int, func: str) -> int:
         raise OverflowError(
             f"{func}() argument is too large: F(n) for n >= 2**40 would need over 90 GB"
         )
-    if _gmp_fib is not None and n >= _GMP_CROSSOVER:
-        if n <= _GMP_FIB_MAX:
-            return int(_gmp_fib(n))
-        return int(_lucas_doubling(n, _mpz, _plain_mul))
-    result: int = _lucas_doubling(n, int, _mul)
-    return result
+    if _gmp_fib is not None and _GMP_CROSSOVER <= n <= _GMP_FIB_MAX:
+        return int(_gmp_fib(n))
+    return _lucas_doubling(n)
 
 
 def fibonacci(n: SupportsIndex, /) -> int:
