@@ -9,7 +9,7 @@ import operator
 from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional
 
-from benchmarks.workloads import gmpy2_available
+from benchmarks.workloads import flask_available, gmpy2_available
 
 
 @dataclass(frozen=True)
@@ -51,4 +51,7 @@ def goals() -> List[Goal]:
     else:
         found.append(Goal("fibonacci_big 1e6: compiled / pure (no gmpy2)", "instructions",
                           "test_fibonacci_big[1e6-compiled]", "test_fibonacci_big[1e6-pure]", "<=", 1.1))
+    if flask_available():
+        found.append(Goal("api_fun: compiled endpoint / constant endpoint", "instructions",
+                          "test_api_fun[compiled]", "test_api_fun[limit]", "<=", 1.05))
     return found

@@ -48,6 +48,8 @@ class TimedOut(CountError):
 def rounds_for(case: Case) -> int:
     if case.implementation == "naive" or case.workload == "fibonacci_big":
         return 1
+    if case.workload == "api_fun":
+        return 5
     return _DEFAULT_ROUNDS
 
 

@@ -43,3 +43,8 @@ def test_month_batch(benchmark: Any, case: Case) -> None:
 @_params("fibonacci_big")
 def test_fibonacci_big(benchmark: Any, case: Case) -> None:
     _run(benchmark, case)
+
+
+@_params("api_fun")
+def test_api_fun(benchmark: Any, case: Case) -> None:
+    _run(benchmark, case)

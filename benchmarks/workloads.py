@@ -82,6 +82,26 @@ def gmpy2_available() -> bool:
     return True
 
 
+def flask_available() -> bool:
+    try:
+        importlib.import_module("flask")
+    except ImportError:
+        return False
+    return True
+
+
+def api_request(notify: Optional[Callable[[int], Any]]) -> Round:
+    """One GET of the talk's endpoint through the whole WSGI stack (Flask's test client);
+    ``None`` serves a constant, the endpoint's own cost."""
+    app = importlib.import_module("fastfun.app")
+    client = app.create_app(notify or (lambda day: None)).test_client()
+
+    def round_() -> None:
+        client.get(API_URL)
+
+    return round_
+
+
 def _gmpy2_fib(n: int) -> Round:
     fib = importlib.import_module("gmpy2").fib
 
@@ -102,6 +122,7 @@ _VERSIONS: Dict[str, tuple[Dict[str, str], str]] = {
 }
 
 BIG = {"1e4": 10**4, "1e6": 10**6}
+API_URL = "/api/v1/fun?date=2022-09-28"  # a Fibonacci day: F(28) = 317811
 
 
 def _cases() -> Iterator[Case]:
@@ -132,6 +153,13 @@ def _cases() -> Iterator[Case]:
         yield Case("fibonacci_big", size, "compiled", lambda n=n: each_day(_compiled().fibonacci, (n,)))
         if gmpy2_available():
             yield Case("fibonacci_big", size, "gmpy2", lambda n=n: _gmpy2_fib(n))
+
+    if flask_available():  # the macro benchmark, with the api extra
+        yield Case("api_fun", None, "naive", lambda: api_request(ref().fun_notification_v3_naive))
+        yield Case("api_fun", None, "memoized", lambda: api_request(ref().fun_notification_v3_memoized))
+        yield Case("api_fun", None, "pure", lambda: api_request(_pure().fun_notification))
+        yield Case("api_fun", None, "compiled", lambda: api_request(_compiled().fun_notification))
+        yield Case("api_fun", None, "limit", lambda: api_request(None))
 
 
 CASES: List[Case] = list(_cases())

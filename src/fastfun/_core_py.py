@@ -83,7 +83,7 @@ def _as_count(n: Any, func: str, what: str = "argument") -> int:
     return value
 
 
-def _mul(x: Any, y: Any) -> Any:
+def _mul(x: int, y: int) -> int:
     """x * y for non-negative ints, split into pieces CPython multiplies quickly."""
     bits = max(x.bit_length(), y.bit_length())
     if bits <= _SPLIT_BITS:

@@ -93,7 +93,26 @@ def _build_parser() -> _Parser:
     notify = commands.add_parser("notify", help="print the notification of a day")
     notify.add_argument("day", nargs="?", metavar="DAY", help="a day number or YYYY-MM-DD; default: today")
     commands.add_parser("info", help="show version, core implementation and Python")
+    serve = commands.add_parser("serve", help="serve the calendar API (needs fastfun[api])")
+    serve.add_argument("--host", default="127.0.0.1", help="default: 127.0.0.1")
+    serve.add_argument("--port", default="8000", help="default: 8000")
+    serve.add_argument("--workers", default="1", metavar="N", help="worker processes, default: 1")
     return parser
+
+
+def _serve(args: argparse.Namespace) -> str:
+    port = _whole(args.port, "--port")
+    workers = _whole(args.workers, "--workers")
+    if not 0 < port < 65536:
+        raise UsageError(f"--port must be in 1..65535, got {port}")
+    if not 1 <= workers <= 64:
+        raise UsageError(f"--workers must be in 1..64, got {workers}")
+    try:
+        from fastfun.serve import serve
+    except ImportError:
+        raise UsageError("serve needs the api extra: pip install 'fastfun[api]'") from None
+    serve(args.host, port, workers)
+    return ""
 
 
 def _run(args: argparse.Namespace) -> str:
@@ -104,6 +123,8 @@ def _run(args: argparse.Namespace) -> str:
         if args.year is None:
             return render_month(today.year, today.month, today)
         return render_month(_whole(args.year, "YEAR"), _whole(args.month, "MONTH"), today)
+    if args.command == "serve":
+        return _serve(args)
     if args.command == "fib":
         return str(fastfun.fibonacci(_whole(args.n, "N")))
     if args.command == "notify":
@@ -144,5 +165,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except KeyboardInterrupt:
         print("fastfun: interrupted", file=sys.stderr)
         return 130
-    print(output)
+    if output:
+        print(output)
     return 0
