@@ -123,7 +123,7 @@ MEMCHECK_SUBSET = "compiled and not million and not split and not doubling_ident
 
 
 @pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind is not installed")
-def test_memcheck_sees_no_invalid_read_or_write_in_the_compiled_core(tmp_path: Any) -> None:
+def test_memcheck_sees_no_invalid_read_or_write_in_the_compiled_core(compiled: ModuleType, tmp_path: Any) -> None:
     tests = os.path.join(os.path.dirname(__file__), "test_contract.py")
     log = tmp_path / "memcheck.log"
     env = {**os.environ, "PYTHONMALLOC": "malloc"}
