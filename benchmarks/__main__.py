@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 from typing import Dict, Optional, Sequence
 
-from benchmarks import bmf, goals, instructions, plot, results
+from benchmarks import bmf, counting, goals, plot, results
 from benchmarks.workloads import CASES, workloads
 
 
@@ -80,9 +80,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
     counts: Dict[str, float] = {}
     if not args.no_instructions:
-        if instructions.valgrind_available():
-            print("== counting instructions with callgrind (both cores, every case)", flush=True)
-            counts = instructions.count_all(stats)
+        if counting.valgrind_available():
+            print("== counting instructions with callgrind (every case, a line each)", flush=True)
+            counts = counting.figures(counting.count(list(stats), progress=lambda line: print(line, flush=True)))
             (out / "instructions.json").write_text(json.dumps(counts, indent=2) + "\n")
         else:
             print("== valgrind not found: instruction counts and their goals are not measured")

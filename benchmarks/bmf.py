@@ -16,7 +16,8 @@ import sys
 from pathlib import Path
 from typing import Any, Dict, Mapping, Optional, Sequence
 
-from benchmarks import instructions, results
+from benchmarks import counting, results
+from benchmarks.workloads import BY_NAME
 
 NS = 1e9
 
@@ -46,7 +47,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("results", help="the file written by pytest --benchmark-json")
     parser.add_argument("--instructions", action="store_true",
-                        help="also count instructions per round with callgrind (minutes)")
+                        help="also count instructions per round with callgrind (about a minute)")
     parser.add_argument("-o", "--output", default="bmf.json", help="default: bmf.json")
     args = parser.parse_args(argv)
     try:
@@ -56,10 +57,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 2
     counts = None
     if args.instructions:
-        if not instructions.valgrind_available():
+        if not counting.valgrind_available():
             print("bmf: --instructions needs valgrind (apt-get install valgrind)", file=sys.stderr)
             return 2
-        counts = instructions.count_all(name for name in stats if name in instructions.BY_NAME)
+        counts = counting.figures(counting.count([name for name in stats if name in BY_NAME],
+                                                 progress=lambda line: print(line, flush=True)))
     Path(args.output).write_text(json.dumps(to_bmf(stats, counts), indent=2) + "\n")
     print(f"bmf: wrote {len(stats)} benchmarks to {args.output}")
     return 0

@@ -1,6 +1,6 @@
 """Every benchmark workload, defined once.
 
-pytest-benchmark (``test_benchmarks.py``), the instruction counter (``instructions.py``) and
+pytest-benchmark (``test_benchmarks.py``), the instruction counter (``counting.py``) and
 the gate all build their rounds from here, so a figure always means the same work.
 
 A workload's round is a function of no arguments doing one unit of work. ``limit`` is the
@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import importlib
 import operator
+import types
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 Round = Callable[[], Any]
 
@@ -30,6 +31,10 @@ class Case:
     version: Optional[str]
     implementation: str
     make_round: Callable[[], Round]
+    # The repository files a round runs, for a case that does not run fastfun's cores (the
+    # talk's versions, the limits, gmpy2 alone): the gate recounts it only when one of them
+    # changed. None: it runs the cores, and every change may move it.
+    frozen_on: Optional[Tuple[str, ...]] = None
 
     @property
     def id(self) -> str:
@@ -57,6 +62,15 @@ def _reference() -> ModuleType:
     return _module("fastfun.reference")
 
 
+def _own_code(round_: Round) -> Round:
+    """The round with a code object of its own. Rounds made by one factory share its code,
+    and with it the interpreter's specialisation caches: a case measured after another one
+    would run code specialised for the other's function."""
+    fresh = types.FunctionType(round_.__code__.replace(), round_.__globals__, round_.__name__,
+                               round_.__defaults__, round_.__closure__)
+    return fresh  # type: ignore[no-any-return]
+
+
 def each_day(func: Callable[[Any], Any], days: Sequence[int]) -> Round:
     """A round calling func once per day, in a plain Python loop (as a caller would)."""
 
@@ -64,14 +78,14 @@ def each_day(func: Callable[[Any], Any], days: Sequence[int]) -> Round:
         for day in days:
             func(day)
 
-    return round_
+    return _own_code(round_)
 
 
 def batch(func: Callable[[Any], Any], days: range) -> Round:
     def round_() -> None:
         func(days)
 
-    return round_
+    return _own_code(round_)
 
 
 def gmpy2_available() -> bool:
@@ -99,7 +113,7 @@ def api_request(notify: Optional[Callable[[int], Any]]) -> Round:
     def round_() -> None:
         client.get(API_URL)
 
-    return round_
+    return _own_code(round_)
 
 
 def _gmpy2_fib(n: int) -> Round:
@@ -108,7 +122,7 @@ def _gmpy2_fib(n: int) -> Round:
     def round_() -> None:
         fib(n)
 
-    return round_
+    return _own_code(round_)
 
 
 # The feature of each version: (the talk's implementations, the name in fastfun's cores).
@@ -125,45 +139,64 @@ BIG = {"1e4": 10**4, "1e6": 10**6}
 API_URL = "/api/v1/fun?date=2022-09-28"  # a Fibonacci day: F(28) = 317811
 
 
+_REFERENCE = ("src/fastfun/reference.py",)
+_APP = ("src/fastfun/app.py", "src/fastfun/__init__.py")
+_NOTHING: Tuple[str, ...] = ()
+
+
 def _cases() -> Iterator[Case]:
     limit = operator.index
     ref = _reference
-    yield Case("fibonacci_month", None, "naive", lambda: each_day(ref().naive_fibonacci, TALK_MONTH))
-    yield Case("fibonacci_month", None, "memoized", lambda: each_day(ref().memoized_fibonacci, TALK_MONTH))
+    yield Case("fibonacci_month", None, "naive", lambda: each_day(ref().naive_fibonacci, TALK_MONTH),
+               _REFERENCE)
+    yield Case("fibonacci_month", None, "memoized", lambda: each_day(ref().memoized_fibonacci, TALK_MONTH),
+               _REFERENCE)
     yield Case("fibonacci_month", None, "pure", lambda: each_day(_pure().fibonacci, TALK_MONTH))
     yield Case("fibonacci_month", None, "compiled", lambda: each_day(_compiled().fibonacci, TALK_MONTH))
-    yield Case("fibonacci_month", None, "limit", lambda: each_day(limit, TALK_MONTH))
+    yield Case("fibonacci_month", None, "limit", lambda: each_day(limit, TALK_MONTH), _NOTHING)
 
     for version, (talks, core_name) in _VERSIONS.items():
         for impl, ref_name in talks.items():
             yield Case("days_in_month", version, impl,
-                       lambda r=ref_name: each_day(getattr(ref(), r), DAYS))
+                       lambda r=ref_name: each_day(getattr(ref(), r), DAYS), _REFERENCE)
         yield Case("days_in_month", version, "pure",
                    lambda c=core_name: each_day(getattr(_pure(), c), DAYS))
         yield Case("days_in_month", version, "compiled",
                    lambda c=core_name: each_day(getattr(_compiled(), c), DAYS))
-        yield Case("days_in_month", version, "limit", lambda: each_day(limit, DAYS))
+        yield Case("days_in_month", version, "limit", lambda: each_day(limit, DAYS), _NOTHING)
 
     yield Case("month_batch", None, "pure", lambda: batch(_pure().fun_notifications, DAYS))
     yield Case("month_batch", None, "compiled", lambda: batch(_compiled().fun_notifications, DAYS))
-    yield Case("month_batch", None, "limit", lambda: each_day(limit, DAYS))
+    yield Case("month_batch", None, "limit", lambda: each_day(limit, DAYS), _NOTHING)
 
     for size, n in BIG.items():
         yield Case("fibonacci_big", size, "pure", lambda n=n: each_day(_pure().fibonacci, (n,)))
         yield Case("fibonacci_big", size, "compiled", lambda n=n: each_day(_compiled().fibonacci, (n,)))
         if gmpy2_available():
-            yield Case("fibonacci_big", size, "gmpy2", lambda n=n: _gmpy2_fib(n))
+            yield Case("fibonacci_big", size, "gmpy2", lambda n=n: _gmpy2_fib(n), _NOTHING)
 
     if flask_available():  # the macro benchmark, with the api extra
-        yield Case("api_fun", None, "naive", lambda: api_request(ref().fun_notification_v3_naive))
-        yield Case("api_fun", None, "memoized", lambda: api_request(ref().fun_notification_v3_memoized))
+        yield Case("api_fun", None, "naive", lambda: api_request(ref().fun_notification_v3_naive),
+                   _APP + _REFERENCE)
+        yield Case("api_fun", None, "memoized", lambda: api_request(ref().fun_notification_v3_memoized),
+                   _APP + _REFERENCE)
         yield Case("api_fun", None, "pure", lambda: api_request(_pure().fun_notification))
         yield Case("api_fun", None, "compiled", lambda: api_request(_compiled().fun_notification))
-        yield Case("api_fun", None, "limit", lambda: api_request(None))
+        yield Case("api_fun", None, "limit", lambda: api_request(None), _APP)
 
 
 CASES: List[Case] = list(_cases())
 BY_NAME: Dict[str, Case] = {case.name: case for case in CASES}
+
+
+# Rounds per count: 20 where a round is cheap; one where a round alone is hundreds of millions
+# of instructions (the naive Fibonacci, F(10**6) without gmpy2), seconds under callgrind.
+def rounds_for(case: Case) -> int:
+    if case.implementation == "naive" or case.workload == "fibonacci_big":
+        return 1
+    if case.workload == "api_fun":
+        return 5
+    return 20
 
 
 def workloads() -> List[str]:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -14,7 +16,7 @@ pytestmark = pytest.mark.repository
 pytest.importorskip("pytest_benchmark", reason="the 'bench' extra is not installed")
 jsonschema = pytest.importorskip("jsonschema", reason="the 'bench' extra is not installed")
 
-from benchmarks import bmf, goals, instructions, results  # noqa: E402
+from benchmarks import bmf, counting, goals, results  # noqa: E402
 from benchmarks.workloads import CASES  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -103,10 +105,56 @@ def test_the_plot_is_a_png(results_json: Path, tmp_path: Path) -> None:
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-@pytest.mark.skipif(not instructions.valgrind_available(), reason="valgrind is not installed")
-def test_an_instruction_count_is_the_same_when_measured_twice() -> None:
-    name = "test_fibonacci_month[compiled]"
-    # repeat=2 runs every measurement twice and raises if the totals differ at all.
-    first = instructions.count(name, cwd=str(ROOT), repeat=2)
-    assert first == instructions.count(name, cwd=str(ROOT))
-    assert 100 < first < 100_000
+def _count_from(cwd: Path, extra_env: dict[str, str], names: list[str]) -> dict[str, float]:
+    """Counts as a user gets them: the command line, run from ``cwd``."""
+    out = cwd / "counts.json"
+    env = {**os.environ, **extra_env, "PYTHONPATH": str(ROOT)}
+    run = subprocess.run([sys.executable, "-m", "benchmarks.counting", *names, "-o", str(out)],
+                         cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stdout + run.stderr
+    counts: dict[str, float] = json.loads(out.read_text())
+    out.unlink()
+    return counts
+
+
+@pytest.mark.skipif(not counting.valgrind_available(), reason="valgrind is not installed")
+def test_a_count_is_exact_whatever_the_working_directory_environment_and_files(tmp_path: Path) -> None:
+    # One case of the cores and the API case, which runs the most code (Flask, Werkzeug).
+    names = ["fibonacci_month[compiled]", "api_fun[compiled]"]
+    plain = tmp_path / "here"
+    plain.mkdir()
+    reference = _count_from(plain, {}, names)
+    assert 100 < reference["test_fibonacci_month[compiled]"] < 100_000
+
+    # (a) files created and deleted in the working directory while it counts
+    stop = threading.Event()
+
+    def churn() -> None:
+        i = 0
+        while not stop.is_set():
+            path = plain / f"churn-{i}.tmp"
+            path.write_text("x" * i)
+            path.unlink()
+            i += 1
+
+    churner = threading.Thread(target=churn)
+    churner.start()
+    try:
+        churned = _count_from(plain, {}, names)
+    finally:
+        stop.set()
+        churner.join()
+    # (b) 10 KB more environment; (c) a different, longer working directory
+    padded = _count_from(plain, {"FASTFUN_TEST_PADDING": "p" * 10_240}, names)
+    deeper = tmp_path / ("a-much-longer-directory-name-" * 4) / "and" / "deeper"
+    deeper.mkdir(parents=True)
+    moved = _count_from(deeper, {}, names)
+    assert churned == padded == moved == reference
+
+
+@pytest.mark.skipif(not counting.valgrind_available(), reason="valgrind is not installed")
+def test_counts_do_not_depend_on_which_cases_are_counted_with_them(tmp_path: Path) -> None:
+    alone = _count_from(tmp_path, {}, ["test_days_in_month[v3-compiled]"])
+    together = _count_from(tmp_path, {}, ["days_in_month[v3-"])
+    assert together["test_days_in_month[v3-compiled]"] == alone["test_days_in_month[v3-compiled]"]
+    assert len(together) == 5
