@@ -14,8 +14,8 @@ import json
 import platform
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Dict, Optional, Sequence
 
 from benchmarks import bmf, counting, goals, plot, results
 from benchmarks.workloads import CASES, workloads
@@ -28,21 +28,29 @@ def _human(seconds: float) -> str:
     return f"{seconds * 1e9:8.1f} ns"
 
 
-def comparison(times: Dict[str, float], counts: Dict[str, float]) -> str:
+def comparison(times: dict[str, float], counts: dict[str, float]) -> str:
     rows = [f"{'benchmark':<36} {'median time':>12} {'x limit':>9} {'instructions':>14} {'x limit':>8}"]
     for workload in workloads():
         for case in (c for c in CASES if c.workload == workload):
-            limit = next((c.name for c in CASES if c.workload == workload
-                          and c.version == case.version and c.implementation == "limit"), None)
+            limit = next(
+                (
+                    c.name
+                    for c in CASES
+                    if c.workload == workload and c.version == case.version and c.implementation == "limit"
+                ),
+                None,
+            )
             t, n = times.get(case.name), counts.get(case.name)
             t_ratio = f"{t / times[limit]:9.2f}" if t and limit in times else " " * 9
             n_ratio = f"{n / counts[limit]:8.2f}" if n and limit in counts else " " * 8
-            rows.append(f"{case.name:<36} {_human(t) if t else '':>12} {t_ratio} "
-                        f"{(f'{n:,.0f}' if n is not None else ''):>14} {n_ratio}")
+            rows.append(
+                f"{case.name:<36} {_human(t) if t else '':>12} {t_ratio} "
+                f"{(f'{n:,.0f}' if n is not None else ''):>14} {n_ratio}"
+            )
     return "\n".join(rows)
 
 
-def goal_report(times: Dict[str, float], counts: Dict[str, float]) -> tuple[str, bool]:
+def goal_report(times: dict[str, float], counts: dict[str, float]) -> tuple[str, bool]:
     figures = {"time": times, "instructions": counts}
     lines, all_met = [], True
     for goal in goals.goals():
@@ -53,14 +61,16 @@ def goal_report(times: Dict[str, float], counts: Dict[str, float]) -> tuple[str,
             met = goal.met(ratio)
             all_met &= met
             verdict, shown = ("met" if met else "MISSED"), f"{ratio:,.2f}x"
-        lines.append(f"{goal.text:<50} {shown:>14}  goal {goal.compare} {goal.target:,g}x  "
-                     f"[{goal.measure}]  {verdict}")
+        lines.append(
+            f"{goal.text:<50} {shown:>14}  goal {goal.compare} {goal.target:,g}x  [{goal.measure}]  {verdict}"
+        )
     return "\n".join(lines), all_met
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--out", default=".benchmarks-out", help="where the files go")
     parser.add_argument("--no-instructions", action="store_true", help="skip callgrind")
     args = parser.parse_args(argv)
@@ -69,20 +79,33 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     results_file = out / "results.json"
 
     print("== timing the suite with pytest-benchmark", flush=True)
-    run = subprocess.run([sys.executable, "-m", "pytest", "benchmarks", "-q", "-p", "no:cacheprovider",
-                          f"--benchmark-json={results_file}", "--benchmark-columns=median,iqr,rounds",
-                          "--benchmark-sort=name"])
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "benchmarks",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            f"--benchmark-json={results_file}",
+            "--benchmark-columns=median,iqr,rounds",
+            "--benchmark-sort=name",
+        ]
+    )
     if run.returncode != 0:
         print("benchmarks: the suite failed", file=sys.stderr)
         return 2
     stats = results.load(results_file)
     times = {name: stat["median"] for name, stat in stats.items()}
 
-    counts: Dict[str, float] = {}
+    counts: dict[str, float] = {}
     if not args.no_instructions:
         if counting.valgrind_available():
             print("== counting instructions with callgrind (every case, a line each)", flush=True)
-            counts = counting.figures(counting.count(list(stats), progress=lambda line: print(line, flush=True)))
+            counts = counting.figures(
+                counting.count(list(stats), progress=lambda line: print(line, flush=True))
+            )
             (out / "instructions.json").write_text(json.dumps(counts, indent=2) + "\n")
         else:
             print("== valgrind not found: instruction counts and their goals are not measured")

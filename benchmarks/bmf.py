@@ -13,8 +13,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Dict, Mapping, Optional, Sequence
+from typing import Any
 
 from benchmarks import counting, results
 from benchmarks.workloads import BY_NAME
@@ -22,9 +23,10 @@ from benchmarks.workloads import BY_NAME
 NS = 1e9
 
 
-def to_bmf(stats: Mapping[str, Mapping[str, Any]],
-           counts: Optional[Mapping[str, float]] = None) -> Dict[str, Dict[str, Dict[str, float]]]:
-    report: Dict[str, Dict[str, Dict[str, float]]] = {}
+def to_bmf(
+    stats: Mapping[str, Mapping[str, Any]], counts: Mapping[str, float] | None = None
+) -> dict[str, dict[str, dict[str, float]]]:
+    report: dict[str, dict[str, dict[str, float]]] = {}
     for name, stat in stats.items():
         mean, spread = stat["mean"], stat["stddev"]
         low, high = max(mean - spread, 0.0), mean + spread
@@ -42,12 +44,18 @@ def to_bmf(stats: Mapping[str, Mapping[str, Any]],
     return report
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.bmf", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.bmf",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("results", help="the file written by pytest --benchmark-json")
-    parser.add_argument("--instructions", action="store_true",
-                        help="also count instructions per round with callgrind (about a minute)")
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="also count instructions per round with callgrind (about a minute)",
+    )
     parser.add_argument("-o", "--output", default="bmf.json", help="default: bmf.json")
     args = parser.parse_args(argv)
     try:
@@ -60,8 +68,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if not counting.valgrind_available():
             print("bmf: --instructions needs valgrind (apt-get install valgrind)", file=sys.stderr)
             return 2
-        counts = counting.figures(counting.count([name for name in stats if name in BY_NAME],
-                                                 progress=lambda line: print(line, flush=True)))
+        counts = counting.figures(
+            counting.count(
+                [name for name in stats if name in BY_NAME], progress=lambda line: print(line, flush=True)
+            )
+        )
     Path(args.output).write_text(json.dumps(to_bmf(stats, counts), indent=2) + "\n")
     print(f"bmf: wrote {len(stats)} benchmarks to {args.output}")
     return 0

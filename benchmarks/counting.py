@@ -26,10 +26,10 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Dict, Optional, Sequence
 
 from benchmarks._child import SEPARATOR
 
@@ -53,13 +53,13 @@ class Counted:
     (``error`` says why) or when it ran past its time limit (``timed_out``)."""
 
     name: str
-    per_round: Optional[float] = None
+    per_round: float | None = None
     rounds: int = 0
     seconds: float = 0.0  # the whole process
     measured_seconds: float = 0.0  # the instrumented part: the rounds under callgrind
-    error: Optional[str] = None
+    error: str | None = None
     timed_out: bool = False
-    profile: Optional[Path] = None  # callgrind's dump of the k rounds, while it is kept
+    profile: Path | None = None  # callgrind's dump of the k rounds, while it is kept
 
 
 def valgrind_available() -> bool:
@@ -81,19 +81,30 @@ def bridge() -> Path:
         return library
     library.parent.mkdir(parents=True, exist_ok=True)
     partial = library.with_suffix(f".{os.getpid()}-{threading.get_ident()}.tmp")
-    result = subprocess.run([compiler, "-O2", "-shared", "-fPIC", "-o", str(partial), str(BRIDGE_SOURCE)],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [compiler, "-O2", "-shared", "-fPIC", "-o", str(partial), str(BRIDGE_SOURCE)],
+        capture_output=True,
+        text=True,
+    )
     if result.returncode != 0:
-        raise CountError("cannot build the callgrind bridge (valgrind's headers come with the "
-                         f"valgrind package): {result.stderr.strip()[-300:]}")
+        raise CountError(
+            "cannot build the callgrind bridge (valgrind's headers come with the "
+            f"valgrind package): {result.stderr.strip()[-300:]}"
+        )
     partial.replace(library)
     return library
 
 
-def measured_env(**extra: str) -> Dict[str, str]:
+def measured_env(**extra: str) -> dict[str, str]:
     """The whole environment of a measured interpreter: fixed, whatever the caller's is."""
-    return {"PATH": os.defpath, "LC_ALL": "C.UTF-8", "PYTHONHASHSEED": "0",
-            "PYTHONDONTWRITEBYTECODE": "1", "FASTFUN_REQUIRE_EXTENSIONS": "1", **extra}
+    return {
+        "PATH": os.defpath,
+        "LC_ALL": "C.UTF-8",
+        "PYTHONHASHSEED": "0",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "FASTFUN_REQUIRE_EXTENSIONS": "1",
+        **extra,
+    }
 
 
 def make_harness(source: Path, into: Path) -> Path:
@@ -105,7 +116,7 @@ def make_harness(source: Path, into: Path) -> Path:
     return into
 
 
-def _dumps(folder: Path) -> Dict[str, Path]:
+def _dumps(folder: Path) -> dict[str, Path]:
     found = {}
     for path in folder.glob("cg.*.*"):
         trigger = _TRIGGER.search(path.read_text(errors="replace"))
@@ -121,8 +132,14 @@ def _totals(path: Path) -> int:
     return int(match.group(1))
 
 
-def count_one(name: str, *, python: str = sys.executable, harness: Optional[Path] = None,
-              timeout: Optional[float] = None, keep: Optional[Path] = None) -> Counted:
+def count_one(
+    name: str,
+    *,
+    python: str = sys.executable,
+    harness: Path | None = None,
+    timeout: float | None = None,
+    keep: Path | None = None,
+) -> Counted:
     """One case's count, in a callgrind process of its own: no other case's work can move
     it (run in one process, cases were seen to shift each other's counts through the
     interpreter's specialisation caches and the heap). ``harness``: a directory from
@@ -133,25 +150,37 @@ def count_one(name: str, *, python: str = sys.executable, harness: Optional[Path
         run_dir = harness or make_harness(HERE, Path(scratch) / "harness")
         out = Path(scratch) / "profiles"
         out.mkdir()
-        command = ["setarch", "-R", "valgrind", "--tool=callgrind", "--instr-atstart=no",
-                   f"--callgrind-out-file={out}/cg.%p", python, "-m", "benchmarks._child", "count",
-                   str(library), name]
+        command = [
+            "setarch",
+            "-R",
+            "valgrind",
+            "--tool=callgrind",
+            "--instr-atstart=no",
+            f"--callgrind-out-file={out}/cg.%p",
+            python,
+            "-m",
+            "benchmarks._child",
+            "count",
+            str(library),
+            name,
+        ]
         try:
-            result = subprocess.run(command, cwd=run_dir, env=measured_env(), text=True,
-                                    capture_output=True, timeout=timeout)
+            result = subprocess.run(
+                command, cwd=run_dir, env=measured_env(), text=True, capture_output=True, timeout=timeout
+            )
         except subprocess.TimeoutExpired:
             return Counted(name, seconds=time.monotonic() - began, timed_out=True)
         seconds = time.monotonic() - began
         lines = result.stdout.splitlines()
         for line in lines:
             if line.startswith(f"cannot {name} "):
-                return Counted(name, seconds=seconds, error=line[len(f"cannot {name} "):])
+                return Counted(name, seconds=seconds, error=line[len(f"cannot {name} ") :])
         done = [line for line in lines if line.startswith(f"done {name} ")]
         if result.returncode != 0 or not done:
             tail = "\n".join(result.stderr.splitlines()[-12:])
             raise CountError(f"callgrind failed on {name} (exit {result.returncode}):\n{tail}")
-        rounds, measured = done[0][len(f"done {name} "):].split()
-        rounds = int(rounds)
+        rounds_text, measured = done[0][len(f"done {name} ") :].split()
+        rounds = int(rounds_text)
         dumps = _dumps(out)
         zero, full = dumps.get(f"{name}{SEPARATOR}0"), dumps.get(f"{name}{SEPARATOR}{rounds}")
         if zero is None or full is None:
@@ -168,8 +197,14 @@ def _file_name(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_")
 
 
-def count(names: Sequence[str], *, jobs: int = 0, progress: Optional[Progress] = None,
-          label: str = "", **options: object) -> Dict[str, Counted]:
+def count(
+    names: Sequence[str],
+    *,
+    jobs: int = 0,
+    progress: Progress | None = None,
+    label: str = "",
+    **options: object,
+) -> dict[str, Counted]:
     """``count_one`` for many cases, ``jobs`` at a time (default: one per CPU): counts do
     not depend on the load. ``progress`` gets a line per case as it is counted."""
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(names) or 1))
@@ -181,10 +216,10 @@ def count(names: Sequence[str], *, jobs: int = 0, progress: Optional[Progress] =
         return counted
 
     with ThreadPoolExecutor(jobs) as pool:
-        return dict(zip(names, pool.map(one, names)))
+        return dict(zip(names, pool.map(one, names), strict=True))
 
 
-def figures(counts: Dict[str, Counted]) -> Dict[str, float]:
+def figures(counts: dict[str, Counted]) -> dict[str, float]:
     """Instructions per round of every case that was counted."""
     return {name: c.per_round for name, c in counts.items() if c.per_round is not None}
 
@@ -195,15 +230,16 @@ def describe(counted: Counted) -> str:
         return f"{counted.name}: stopped after {counted.seconds:.1f} s"
     if counted.per_round is None:
         return f"{counted.name}: cannot run ({counted.error})"
-    return (f"{counted.name}: {counted.per_round:,.1f} instructions per round "
-            f"({counted.seconds:.1f} s)")
+    return f"{counted.name}: {counted.per_round:,.1f} instructions per round ({counted.seconds:.1f} s)"
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.counting",
-                                     description="Print the instructions per round of every case.")
-    parser.add_argument("filters", nargs="*", metavar="FILTER",
-                        help="only cases whose name contains one of these")
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.counting", description="Print the instructions per round of every case."
+    )
+    parser.add_argument(
+        "filters", nargs="*", metavar="FILTER", help="only cases whose name contains one of these"
+    )
     parser.add_argument("-o", "--output", help="also write the counts as JSON to this file")
     args = parser.parse_args(argv)
     if not valgrind_available():

@@ -9,27 +9,36 @@ from __future__ import annotations
 import argparse
 import sys
 from collections import defaultdict
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from collections.abc import Sequence
+from typing import Any
 
 from benchmarks import results
 
-COLOURS = {"naive": "#d62728", "memoized": "#ff7f0e", "talk": "#ff7f0e", "pure": "#1f77b4",
-           "compiled": "#2ca02c", "limit": "#7f7f7f", "gmpy2": "#9467bd"}
+COLOURS = {
+    "naive": "#d62728",
+    "memoized": "#ff7f0e",
+    "talk": "#ff7f0e",
+    "pure": "#1f77b4",
+    "compiled": "#2ca02c",
+    "limit": "#7f7f7f",
+    "gmpy2": "#9467bd",
+}
 
 
-def plot(stats: Dict[str, Dict[str, Any]], output: str, title: str = "") -> None:
+def plot(stats: dict[str, dict[str, Any]], output: str, title: str = "") -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    groups: Dict[str, List[Tuple[str, float]]] = defaultdict(list)
+    groups: dict[str, list[tuple[str, float]]] = defaultdict(list)
     for name, stat in stats.items():
         group = f"{stat.get('workload', name)} {stat.get('version') or ''}".strip()
         groups[group].append((stat.get("implementation", name), stat["median"]))
-    fig, axes = plt.subplots(len(groups), 1, figsize=(9, 1.0 + 1.1 * sum(len(v) for v in groups.values()) / 2),
-                             squeeze=False)
-    for ax, (group, bars) in zip(axes[:, 0], sorted(groups.items())):
+    fig, axes = plt.subplots(
+        len(groups), 1, figsize=(9, 1.0 + 1.1 * sum(len(v) for v in groups.values()) / 2), squeeze=False
+    )
+    for ax, (group, bars) in zip(axes[:, 0], sorted(groups.items()), strict=True):
         bars.sort(key=lambda bar: -bar[1])
         names = [b[0] for b in bars]
         seconds = [b[1] for b in bars]
@@ -57,9 +66,12 @@ def _human(seconds: float) -> str:
     return f"{seconds / 1e-9:.3g} ns"
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.plot", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.plot",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("results", help="the file written by pytest --benchmark-json")
     parser.add_argument("-o", "--output", default="benchmarks.png", help="default: benchmarks.png")
     parser.add_argument("--title", default="", help="a title for the figure")

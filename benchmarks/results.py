@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Dict, Union
+from typing import Any
 
 
-def load(path: Union[str, Path]) -> Dict[str, Dict[str, Any]]:
+def load(path: str | Path) -> dict[str, dict[str, Any]]:
     """``{name: stats}`` from ``--benchmark-json``; the name is the test's, e.g.
     ``test_fibonacci_month[compiled]``, stable across runs and machines."""
     data = json.loads(Path(path).read_text())
@@ -17,5 +17,5 @@ def load(path: Union[str, Path]) -> Dict[str, Dict[str, Any]]:
     return {bench["name"]: {**bench["stats"], **bench.get("extra_info", {})} for bench in data["benchmarks"]}
 
 
-def medians(path: Union[str, Path]) -> Dict[str, float]:
+def medians(path: str | Path) -> dict[str, float]:
     return {name: stats["median"] for name, stats in load(path).items()}

@@ -13,7 +13,7 @@ import pytest
 from benchmarks.workloads import Case, cases_of
 
 
-def _params(workload: str) -> Any:
+def _params(workload: str) -> pytest.MarkDecorator:
     return pytest.mark.parametrize("case", cases_of(workload), ids=lambda case: case.id)
 
 

@@ -13,9 +13,11 @@ from __future__ import annotations
 import importlib
 import operator
 import types
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from types import ModuleType
-from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Any
 
 Round = Callable[[], Any]
 
@@ -28,13 +30,13 @@ class Case:
     """One implementation running one workload; ``id`` is its stable benchmark id."""
 
     workload: str
-    version: Optional[str]
+    version: str | None
     implementation: str
     make_round: Callable[[], Round]
     # The repository files a round runs, for a case that does not run fastfun's cores (the
     # talk's versions, the limits, gmpy2 alone): the gate recounts it only when one of them
     # changed. None: it runs the cores, and every change may move it.
-    frozen_on: Optional[Tuple[str, ...]] = None
+    frozen_on: tuple[str, ...] | None = None
 
     @property
     def id(self) -> str:
@@ -66,9 +68,14 @@ def _own_code(round_: Round) -> Round:
     """The round with a code object of its own. Rounds made by one factory share its code,
     and with it the interpreter's specialisation caches: a case measured after another one
     would run code specialised for the other's function."""
-    fresh = types.FunctionType(round_.__code__.replace(), round_.__globals__, round_.__name__,
-                               round_.__defaults__, round_.__closure__)
-    return fresh  # type: ignore[no-any-return]
+    fresh = types.FunctionType(
+        round_.__code__.replace(),
+        round_.__globals__,
+        round_.__name__,
+        round_.__defaults__,
+        round_.__closure__,
+    )
+    return fresh
 
 
 def each_day(func: Callable[[Any], Any], days: Sequence[int]) -> Round:
@@ -79,6 +86,10 @@ def each_day(func: Callable[[Any], Any], days: Sequence[int]) -> Round:
             func(day)
 
     return _own_code(round_)
+
+
+def _each_day_of(module: Callable[[], ModuleType], name: str, days: Sequence[int]) -> Round:
+    return each_day(getattr(module(), name), days)
 
 
 def batch(func: Callable[[Any], Any], days: range) -> Round:
@@ -104,7 +115,7 @@ def flask_available() -> bool:
     return True
 
 
-def api_request(notify: Optional[Callable[[int], Any]]) -> Round:
+def api_request(notify: Callable[[int], Any] | None) -> Round:
     """One GET of the talk's endpoint through the whole WSGI stack (Flask's test client);
     ``None`` serves a constant, the endpoint's own cost."""
     app = importlib.import_module("fastfun.app")
@@ -126,7 +137,7 @@ def _gmpy2_fib(n: int) -> Round:
 
 
 # The feature of each version: (the talk's implementations, the name in fastfun's cores).
-_VERSIONS: Dict[str, tuple[Dict[str, str], str]] = {
+_VERSIONS: dict[str, tuple[dict[str, str], str]] = {
     "v1": ({"talk": "fun_notification_v1"}, "fizz"),
     "v2": ({"talk": "fun_notification_v2"}, "fizzbuzz"),
     "v3": (
@@ -141,28 +152,37 @@ API_URL = "/api/v1/fun?date=2022-09-28"  # a Fibonacci day: F(28) = 317811
 
 _REFERENCE = ("src/fastfun/reference.py",)
 _APP = ("src/fastfun/app.py", "src/fastfun/__init__.py")
-_NOTHING: Tuple[str, ...] = ()
+_NOTHING: tuple[str, ...] = ()
 
 
 def _cases() -> Iterator[Case]:
     limit = operator.index
     ref = _reference
-    yield Case("fibonacci_month", None, "naive", lambda: each_day(ref().naive_fibonacci, TALK_MONTH),
-               _REFERENCE)
-    yield Case("fibonacci_month", None, "memoized", lambda: each_day(ref().memoized_fibonacci, TALK_MONTH),
-               _REFERENCE)
+    yield Case(
+        "fibonacci_month", None, "naive", lambda: each_day(ref().naive_fibonacci, TALK_MONTH), _REFERENCE
+    )
+    yield Case(
+        "fibonacci_month",
+        None,
+        "memoized",
+        lambda: each_day(ref().memoized_fibonacci, TALK_MONTH),
+        _REFERENCE,
+    )
     yield Case("fibonacci_month", None, "pure", lambda: each_day(_pure().fibonacci, TALK_MONTH))
     yield Case("fibonacci_month", None, "compiled", lambda: each_day(_compiled().fibonacci, TALK_MONTH))
     yield Case("fibonacci_month", None, "limit", lambda: each_day(limit, TALK_MONTH), _NOTHING)
 
     for version, (talks, core_name) in _VERSIONS.items():
         for impl, ref_name in talks.items():
-            yield Case("days_in_month", version, impl,
-                       lambda r=ref_name: each_day(getattr(ref(), r), DAYS), _REFERENCE)
-        yield Case("days_in_month", version, "pure",
-                   lambda c=core_name: each_day(getattr(_pure(), c), DAYS))
-        yield Case("days_in_month", version, "compiled",
-                   lambda c=core_name: each_day(getattr(_compiled(), c), DAYS))
+            yield Case(
+                "days_in_month",
+                version,
+                impl,
+                partial(_each_day_of, ref, ref_name, DAYS),
+                _REFERENCE,
+            )
+        yield Case("days_in_month", version, "pure", partial(_each_day_of, _pure, core_name, DAYS))
+        yield Case("days_in_month", version, "compiled", partial(_each_day_of, _compiled, core_name, DAYS))
         yield Case("days_in_month", version, "limit", lambda: each_day(limit, DAYS), _NOTHING)
 
     yield Case("month_batch", None, "pure", lambda: batch(_pure().fun_notifications, DAYS))
@@ -170,23 +190,29 @@ def _cases() -> Iterator[Case]:
     yield Case("month_batch", None, "limit", lambda: each_day(limit, DAYS), _NOTHING)
 
     for size, n in BIG.items():
-        yield Case("fibonacci_big", size, "pure", lambda n=n: each_day(_pure().fibonacci, (n,)))
-        yield Case("fibonacci_big", size, "compiled", lambda n=n: each_day(_compiled().fibonacci, (n,)))
+        yield Case("fibonacci_big", size, "pure", partial(_each_day_of, _pure, "fibonacci", (n,)))
+        yield Case("fibonacci_big", size, "compiled", partial(_each_day_of, _compiled, "fibonacci", (n,)))
         if gmpy2_available():
-            yield Case("fibonacci_big", size, "gmpy2", lambda n=n: _gmpy2_fib(n), _NOTHING)
+            yield Case("fibonacci_big", size, "gmpy2", partial(_gmpy2_fib, n), _NOTHING)
 
     if flask_available():  # the macro benchmark, with the api extra
-        yield Case("api_fun", None, "naive", lambda: api_request(ref().fun_notification_v3_naive),
-                   _APP + _REFERENCE)
-        yield Case("api_fun", None, "memoized", lambda: api_request(ref().fun_notification_v3_memoized),
-                   _APP + _REFERENCE)
+        yield Case(
+            "api_fun", None, "naive", lambda: api_request(ref().fun_notification_v3_naive), _APP + _REFERENCE
+        )
+        yield Case(
+            "api_fun",
+            None,
+            "memoized",
+            lambda: api_request(ref().fun_notification_v3_memoized),
+            _APP + _REFERENCE,
+        )
         yield Case("api_fun", None, "pure", lambda: api_request(_pure().fun_notification))
         yield Case("api_fun", None, "compiled", lambda: api_request(_compiled().fun_notification))
         yield Case("api_fun", None, "limit", lambda: api_request(None), _APP)
 
 
-CASES: List[Case] = list(_cases())
-BY_NAME: Dict[str, Case] = {case.name: case for case in CASES}
+CASES: list[Case] = list(_cases())
+BY_NAME: dict[str, Case] = {case.name: case for case in CASES}
 
 
 # Rounds per count: 20 where a round is cheap; one where a round alone is hundreds of millions
@@ -199,9 +225,9 @@ def rounds_for(case: Case) -> int:
     return 20
 
 
-def workloads() -> List[str]:
+def workloads() -> list[str]:
     return list(dict.fromkeys(case.workload for case in CASES))
 
 
-def cases_of(workload: str) -> List[Case]:
+def cases_of(workload: str) -> list[Case]:
     return [case for case in CASES if case.workload == workload]

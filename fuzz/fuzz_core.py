@@ -13,7 +13,8 @@ saved by libFuzzer as ``crash-*``; each becomes a regression test in tests/.
 from __future__ import annotations
 
 import sys
-from typing import Any, Callable, List, Tuple
+from collections.abc import Callable
+from typing import Any
 
 import atheris
 
@@ -40,7 +41,7 @@ class Subclass(int):
 
 def integer(data: atheris.FuzzedDataProvider) -> int:
     size = data.ConsumeIntInRange(0, 3)
-    value = data.ConsumeInt([1, 2, 8, 40][size])
+    value: int = data.ConsumeInt([1, 2, 8, 40][size])
     if SLOW_FIB[0] <= abs(value) < SLOW_FIB[1]:
         value %= SLOW_FIB[0]
     return value
@@ -51,16 +52,16 @@ def scalar(data: atheris.FuzzedDataProvider) -> Any:
     if kind <= 3:
         return integer(data)
     return [
-        lambda: data.ConsumeBool(),
+        data.ConsumeBool,
         lambda: Index(integer(data)),
         lambda: Subclass(integer(data)),
-        lambda: data.ConsumeRegularFloat(),
+        data.ConsumeRegularFloat,
         lambda: data.ConsumeUnicode(3),
         lambda: None,
     ][kind - 4]()
 
 
-def days(data: atheris.FuzzedDataProvider) -> Tuple[Callable[[], Any], str]:
+def days(data: atheris.FuzzedDataProvider) -> tuple[Callable[[], Any], str]:
     """A fun_notifications argument, as a factory: an iterator is used up by one call."""
     kind = data.ConsumeIntInRange(0, 4)
     items = [scalar(data) for _ in range(data.ConsumeIntInRange(0, 5))]
@@ -78,7 +79,7 @@ def days(data: atheris.FuzzedDataProvider) -> Tuple[Callable[[], Any], str]:
     return (lambda: value), "scalar"
 
 
-def outcome(call: Callable[[], Any]) -> Tuple[str, Any, Any]:
+def outcome(call: Callable[[], Any]) -> tuple[str, Any, Any]:
     try:
         result = call()
     except Exception as error:  # noqa: BLE001 - any exception is compared
@@ -86,7 +87,7 @@ def outcome(call: Callable[[], Any]) -> Tuple[str, Any, Any]:
     return ("returned", type(result), result)
 
 
-def check(name: str, args: Callable[[], List[Any]]) -> None:
+def check(name: str, args: Callable[[], list[Any]]) -> None:
     got = outcome(lambda: getattr(compiled, name)(*args()))
     want = outcome(lambda: getattr(pure, name)(*args()))
     if got != want:

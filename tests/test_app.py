@@ -14,14 +14,15 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from types import ModuleType
-from typing import Any, Iterator, List
+from typing import Any
 
 import pytest
 
 pytest.importorskip("flask", reason="the 'api' extra is not installed")
 
-from fastfun.app import create_app  # noqa: E402
+from fastfun.app import create_app
 
 
 @pytest.fixture
@@ -70,18 +71,21 @@ def test_health_and_the_openapi_document(client: Any) -> None:
     assert set(doc["paths"]) == {"/api/v1/fun", "/api/v1/fun/month", "/healthz", "/openapi.json"}
 
 
-@pytest.mark.parametrize("url, fragment", [
-    ("/api/v1/fun?date=2022-02-30", "real calendar date"),
-    ("/api/v1/fun?date=28", "YYYY-MM-DD"),
-    ("/api/v1/fun?date=99999-01-01", "YYYY-MM-DD"),
-    ("/api/v1/fun?date=2022-9-28", "YYYY-MM-DD"),
-    ("/api/v1/fun/month?year=2022&month=13", "month must be a whole number in 1..12"),
-    ("/api/v1/fun/month?year=2022&month=0", "1..12"),
-    ("/api/v1/fun/month?year=0&month=1", "year must be a whole number in 1..9999"),
-    ("/api/v1/fun/month?year=1e9&month=1", "year must be"),
-    ("/api/v1/fun/month?year=" + "9" * 5000 + "&month=1", "year must be"),
-    ("/api/v1/fun/month?year=２０２２&month=1", "year must be"),
-])
+@pytest.mark.parametrize(
+    "url, fragment",
+    [
+        ("/api/v1/fun?date=2022-02-30", "real calendar date"),
+        ("/api/v1/fun?date=28", "YYYY-MM-DD"),
+        ("/api/v1/fun?date=99999-01-01", "YYYY-MM-DD"),
+        ("/api/v1/fun?date=2022-9-28", "YYYY-MM-DD"),
+        ("/api/v1/fun/month?year=2022&month=13", "month must be a whole number in 1..12"),
+        ("/api/v1/fun/month?year=2022&month=0", "1..12"),
+        ("/api/v1/fun/month?year=0&month=1", "year must be a whole number in 1..9999"),
+        ("/api/v1/fun/month?year=1e9&month=1", "year must be"),
+        ("/api/v1/fun/month?year=" + "9" * 5000 + "&month=1", "year must be"),
+        ("/api/v1/fun/month?year=２０２２&month=1", "year must be"),  # noqa: RUF001 - fullwidth on purpose
+    ],
+)
 def test_a_bad_parameter_is_a_json_400_saying_what_is_accepted(client: Any, url: str, fragment: str) -> None:
     status, body = get(client, url)
     assert status == 400
@@ -101,8 +105,8 @@ def test_the_api_passes_schemathesis(core: ModuleType) -> None:
 
     app = create_app(core.fun_notification)
     schema = schemathesis.openapi.from_wsgi("/openapi.json", app)
-    failures: List[str] = []
-    calls: List[str] = []
+    failures: list[str] = []
+    calls: list[str] = []
     for operation in schema.get_all_operations():
         op = operation.ok()
 
@@ -133,8 +137,12 @@ def server(tmp_path: Any) -> Iterator[str]:
     port = free_port()
     log_file = tmp_path / "serve.log"
     log_handle = log_file.open("w")
-    proc = subprocess.Popen([sys.executable, "-m", "fastfun", "serve", "--port", str(port), "--workers", "2"],
-                            stdout=log_handle, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "fastfun", "serve", "--port", str(port), "--workers", "2"],
+        stdout=log_handle,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while True:
@@ -160,8 +168,8 @@ def server(tmp_path: Any) -> Iterator[str]:
 
 def test_a_real_server_under_concurrent_load_answers_every_request(server: str) -> None:
     clients, per_client = 8, 50  # bounded: 400 requests on loopback
-    latencies: List[float] = []
-    errors: List[str] = []
+    latencies: list[float] = []
+    errors: list[str] = []
     lock = threading.Lock()
 
     def client(index: int) -> None:
@@ -187,14 +195,21 @@ def test_a_real_server_under_concurrent_load_answers_every_request(server: str) 
     latencies.sort()
     p50 = statistics.median(latencies) * 1000
     p99 = latencies[int(len(latencies) * 0.99) - 1] * 1000
-    print(f"load: {len(latencies)} requests, {clients} clients, {len(errors)} errors, "
-          f"p50 {p50:.2f} ms, p99 {p99:.2f} ms")
+    print(
+        f"load: {len(latencies)} requests, {clients} clients, {len(errors)} errors, "
+        f"p50 {p50:.2f} ms, p99 {p99:.2f} ms"
+    )
     assert errors == []
     assert len(latencies) == clients * per_client
 
 
 def test_serve_reports_a_bad_port_in_one_line() -> None:
-    result = subprocess.run([sys.executable, "-m", "fastfun", "serve", "--port", "70000"],
-                            capture_output=True, text=True, timeout=60, env={**os.environ})
+    result = subprocess.run(
+        [sys.executable, "-m", "fastfun", "serve", "--port", "70000"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ},
+    )
     assert result.returncode == 2
     assert result.stderr == "fastfun: error: --port must be in 1..65535, got 70000\n"

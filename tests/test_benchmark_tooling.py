@@ -26,9 +26,14 @@ SCHEMA = json.loads((ROOT / "benchmarks" / "bmf.schema.json").read_text())
 def test_every_case_has_a_unique_stable_name_naming_workload_version_and_implementation() -> None:
     names = [case.name for case in CASES]
     assert len(names) == len(set(names))
-    for expected in ["test_fibonacci_month[compiled]", "test_fibonacci_month[naive]",
-                     "test_days_in_month[v3-memoized]", "test_days_in_month[v1-limit]",
-                     "test_month_batch[compiled]", "test_fibonacci_big[1e6-pure]"]:
+    for expected in [
+        "test_fibonacci_month[compiled]",
+        "test_fibonacci_month[naive]",
+        "test_days_in_month[v3-memoized]",
+        "test_days_in_month[v1-limit]",
+        "test_month_batch[compiled]",
+        "test_fibonacci_big[1e6-pure]",
+    ]:
         assert expected in names
 
 
@@ -38,14 +43,34 @@ def test_every_goal_compares_cases_that_exist() -> None:
         assert {goal.numerator, goal.denominator} <= names, goal.text
 
 
+def tool(module: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """One of the benchmark command lines, run from the repository."""
+    return subprocess.run(
+        [sys.executable, "-m", module, *args], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+
+
 @pytest.fixture(scope="module")
 def results_json(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A real, short pytest-benchmark run of a few cases."""
     out = tmp_path_factory.mktemp("bench") / "results.json"
     run = subprocess.run(
-        [sys.executable, "-m", "pytest", "benchmarks", "-q", "-k", "fibonacci_month and not naive",
-         "--benchmark-max-time=0.01", "--benchmark-min-rounds=3", f"--benchmark-json={out}"],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "benchmarks",
+            "-q",
+            "-k",
+            "fibonacci_month and not naive",
+            "--benchmark-max-time=0.01",
+            "--benchmark-min-rounds=3",
+            f"--benchmark-json={out}",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert run.returncode == 0, run.stdout + run.stderr
     return out
@@ -55,16 +80,19 @@ def test_the_results_file_has_what_bencher_python_pytest_reads(results_json: Pat
     data = json.loads(results_json.read_text())
     assert {"machine_info", "commit_info", "benchmarks"} <= data.keys()
     names = {bench["name"] for bench in data["benchmarks"]}
-    assert names == {"test_fibonacci_month[memoized]", "test_fibonacci_month[pure]",
-                     "test_fibonacci_month[compiled]", "test_fibonacci_month[limit]"}
+    assert names == {
+        "test_fibonacci_month[memoized]",
+        "test_fibonacci_month[pure]",
+        "test_fibonacci_month[compiled]",
+        "test_fibonacci_month[limit]",
+    }
     for bench in data["benchmarks"]:
         assert {"mean", "stddev", "median", "iqr"} <= bench["stats"].keys()
 
 
 def test_bmf_from_a_real_run_is_valid_against_the_bencher_schema(results_json: Path, tmp_path: Path) -> None:
     out = tmp_path / "bmf.json"
-    run = subprocess.run([sys.executable, "-m", "benchmarks.bmf", str(results_json), "-o", str(out)],
-                         cwd=ROOT, capture_output=True, text=True, timeout=120)
+    run = tool("benchmarks.bmf", str(results_json), "-o", str(out))
     assert run.returncode == 0, run.stderr
     report = json.loads(out.read_text())
     jsonschema.validate(report, SCHEMA)
@@ -91,16 +119,14 @@ def test_the_schema_rejects_what_bencher_would(results_json: Path) -> None:
 def test_bmf_reports_a_file_that_is_not_pytest_benchmark_json(tmp_path: Path) -> None:
     bogus = tmp_path / "x.json"
     bogus.write_text("{}")
-    run = subprocess.run([sys.executable, "-m", "benchmarks.bmf", str(bogus)], cwd=ROOT,
-                         capture_output=True, text=True, timeout=60)
+    run = tool("benchmarks.bmf", str(bogus))
     assert run.returncode == 2
     assert run.stderr.startswith("bmf: ") and "Traceback" not in run.stderr
 
 
 def test_the_plot_is_a_png(results_json: Path, tmp_path: Path) -> None:
     out = tmp_path / "plot.png"
-    run = subprocess.run([sys.executable, "-m", "benchmarks.plot", str(results_json), "-o", str(out)],
-                         cwd=ROOT, capture_output=True, text=True, timeout=120)
+    run = tool("benchmarks.plot", str(results_json), "-o", str(out))
     assert run.returncode == 0, run.stderr
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
@@ -109,8 +135,14 @@ def _count_from(cwd: Path, extra_env: dict[str, str], names: list[str]) -> dict[
     """Counts as a user gets them: the command line, run from ``cwd``."""
     out = cwd / "counts.json"
     env = {**os.environ, **extra_env, "PYTHONPATH": str(ROOT)}
-    run = subprocess.run([sys.executable, "-m", "benchmarks.counting", *names, "-o", str(out)],
-                         cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+    run = subprocess.run(
+        [sys.executable, "-m", "benchmarks.counting", *names, "-o", str(out)],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert run.returncode == 0, run.stdout + run.stderr
     counts: dict[str, float] = json.loads(out.read_text())
     out.unlink()

@@ -6,8 +6,9 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from types import ModuleType
-from typing import Iterator
+from typing import Any
 
 import pytest
 
@@ -18,14 +19,14 @@ BACKENDS = ["int", "gmp"]
 def backend(request: pytest.FixtureRequest, core: ModuleType) -> Iterator[str]:
     """Run a test with gmpy2 taking over large n, and with CPython ints alone."""
     if request.param == "int":
-        saved = core._gmp_fib
-        core._gmp_fib = None
+        saved = core.__dict__["_gmp_fib"]
+        core.__dict__["_gmp_fib"] = None
         try:
             yield "int"
         finally:
-            core._gmp_fib = saved
+            core.__dict__["_gmp_fib"] = saved
     else:
-        if core._gmp_fib is None:
+        if core.__dict__["_gmp_fib"] is None:
             pytest.skip("gmpy2 is not installed (pip install 'fastfun[gmp]')")
         yield "gmp"
 
@@ -46,10 +47,21 @@ def test_large_fibonacci_is_exact_on_either_backend(core: ModuleType, backend: s
 def test_above_the_gmp_limit_cpython_ints_take_over_exactly(
     core: ModuleType, backend: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Above _GMP_FIB_MAX the interruptible int loop runs even with gmpy2 installed.
+    # Above _GMP_FIB_MAX the interruptible int loop runs even with gmpy2 installed: a spy in
+    # gmpy2's place sees exactly the n up to the limit, and the answers stay exact.
     monkeypatch.setattr(core, "_GMP_FIB_MAX", 1000)
-    for n in (1000, 1001, 4096, 20_001):
+    handed: list[int] = []
+    gmp_fib = core.__dict__["_gmp_fib"]
+    if gmp_fib is not None:
+
+        def spy(n: int) -> Any:
+            handed.append(n)
+            return gmp_fib(n)
+
+        monkeypatch.setitem(core.__dict__, "_gmp_fib", spy)
+    for n in (999, 1000, 1001, 4096, 20_001):
         assert core.fibonacci(n) == naive_loop(n)
+    assert handed == ([999, 1000] if backend == "gmp" else [])
 
 
 def test_a_few_million_is_exact_on_either_backend(core: ModuleType, backend: str) -> None:
@@ -74,9 +86,7 @@ except KeyboardInterrupt:
 
 def test_ctrl_c_interrupts_a_long_fibonacci(core: ModuleType) -> None:
     name = core.__name__
-    proc = subprocess.Popen(
-        [sys.executable, "-c", INTERRUPT, name], stdout=subprocess.PIPE, text=True
-    )
+    proc = subprocess.Popen([sys.executable, "-c", INTERRUPT, name], stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None
     assert proc.stdout.readline().strip() == "started"
     time.sleep(2.0)  # deep into F(10**9): its multiplications are already millions of bits

@@ -76,7 +76,11 @@ def test_calendar_marks_today() -> None:
 
 def test_info_names_the_core_in_use() -> None:
     out = fastfun("info").stdout
-    expected = "pure" if os.environ.get("FASTFUN_NO_EXTENSIONS") or os.environ.get("FASTFUN_EXPECT_PURE") else "compiled"
+    expected = (
+        "pure"
+        if os.environ.get("FASTFUN_NO_EXTENSIONS") or os.environ.get("FASTFUN_EXPECT_PURE")
+        else "compiled"
+    )
     assert f"implementation: {expected}" in out
     assert "python: CPython" in out
     assert "gmpy2: " in out
@@ -91,8 +95,14 @@ def test_info_names_the_core_in_use() -> None:
         (["calendar", "2022", "13"], "fastfun: error: month() month must be in 1..12, got 13"),
         (["calendar", "2022"], "fastfun: error: give both YEAR and MONTH, or neither for this month"),
         (["calendar", "0", "1"], "fastfun: error: month() year must be in 1..9999, got 0"),
-        (["notify", "2022-02-30"], "fastfun: error: DAY must be a day number or a date YYYY-MM-DD, got '2022-02-30'"),
-        (["notify", "-1"], "fastfun: error: fun_notification() argument must be a non-negative integer, got -1"),
+        (
+            ["notify", "2022-02-30"],
+            "fastfun: error: DAY must be a day number or a date YYYY-MM-DD, got '2022-02-30'",
+        ),
+        (
+            ["notify", "-1"],
+            "fastfun: error: fun_notification() argument must be a non-negative integer, got -1",
+        ),
         ([], "fastfun: error: the following arguments are required: COMMAND (see 'fastfun --help')"),
     ],
 )

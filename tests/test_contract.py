@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime
-import fractions
 import decimal
+import fractions
 from types import ModuleType
 from typing import Any
 
@@ -84,7 +84,17 @@ def test_fizzbuzz_follows_the_classic_rules(core: ModuleType, day: int, expected
 
 @pytest.mark.parametrize(
     "day, expected",
-    [(7, 13), (14, 377), (21, 10946), (28, 317811), (0, 0), (15, "FizzBuzz"), (3, "Fizz"), (10, "Buzz"), (1, None)],
+    [
+        (7, 13),
+        (14, 377),
+        (21, 10946),
+        (28, 317811),
+        (0, 0),
+        (15, "FizzBuzz"),
+        (3, "Fizz"),
+        (10, "Buzz"),
+        (1, None),
+    ],
 )
 def test_fun_notification_prefers_fibonacci_on_multiples_of_seven(
     core: ModuleType, day: int, expected: Any
@@ -113,9 +123,7 @@ def test_fibonacci_of_an_n_beyond_40_bits_is_an_overflow_not_a_hang(core: Module
 
 @pytest.mark.parametrize("func", PER_DAY)
 @pytest.mark.parametrize("day", [True, MyInt(21), Day(21)], ids=["bool", "int-subclass", "__index__"])
-def test_anything_with_index_is_a_day_and_results_are_plain(
-    core: ModuleType, func: str, day: Any
-) -> None:
+def test_anything_with_index_is_a_day_and_results_are_plain(core: ModuleType, func: str, day: Any) -> None:
     result = getattr(core, func)(day)
     plain = getattr(core, func)(int(day.__index__()))
     assert result == plain
@@ -137,14 +145,11 @@ def test_numpy_integers_are_days(core: ModuleType) -> None:
     [3.0, "3", None, decimal.Decimal(3), fractions.Fraction(3), 3j, [3], b"3"],
     ids=lambda v: type(v).__name__,
 )
-def test_a_non_integer_is_a_type_error_naming_its_type(
-    core: ModuleType, func: str, value: Any
-) -> None:
+def test_a_non_integer_is_a_type_error_naming_its_type(core: ModuleType, func: str, value: Any) -> None:
     with pytest.raises(TypeError) as info:
         getattr(core, func)(value)
     assert str(info.value) == (
-        f"{func}() argument must be an integer (int or a type with __index__), "
-        f"not {type(value).__name__!r}"
+        f"{func}() argument must be an integer (int or a type with __index__), not {type(value).__name__!r}"
     )
 
 
@@ -166,11 +171,11 @@ def test_an_error_raised_inside_index_propagates_unchanged(core: ModuleType) -> 
 
 
 def test_fun_notifications_equals_the_single_day_calls(core: ModuleType) -> None:
-    days = list(range(0, 120))
+    days = list(range(120))
     expected = [core.fun_notification(d) for d in days]
     assert core.fun_notifications(days) == expected
     assert core.fun_notifications(tuple(days)) == expected
-    assert core.fun_notifications(range(0, 120)) == expected
+    assert core.fun_notifications(range(120)) == expected
     assert core.fun_notifications(iter(days)) == expected
     assert core.fun_notifications(d for d in days) == expected
 

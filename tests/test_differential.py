@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import decimal
 import fractions
+from collections.abc import Callable
 from types import ModuleType
-from typing import Any, Callable
+from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -65,16 +66,13 @@ def test_every_per_day_function_behaves_the_same_in_both_cores(
     compiled: ModuleType, pure: ModuleType, value: Any
 ) -> None:
     for name in PER_DAY:
-        assert outcome(lambda: getattr(compiled, name)(value)) == outcome(
-            lambda: getattr(pure, name)(value)
-        ), name
+        compiled_func, pure_func = getattr(compiled, name), getattr(pure, name)
+        assert outcome(lambda: compiled_func(value)) == outcome(lambda: pure_func(value)), name  # noqa: B023
 
 
 @settings(max_examples=200, deadline=None)
 @given(n=st.integers(min_value=0, max_value=30_000))
-def test_fibonacci_is_the_same_number_in_both_cores(
-    compiled: ModuleType, pure: ModuleType, n: int
-) -> None:
+def test_fibonacci_is_the_same_number_in_both_cores(compiled: ModuleType, pure: ModuleType, n: int) -> None:
     assert outcome(lambda: compiled.fibonacci(n)) == outcome(lambda: pure.fibonacci(n))
 
 

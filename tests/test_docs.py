@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import doctest
+import subprocess
+import sys
+from pathlib import Path
 from types import ModuleType
 
 from fastfun import cli, reference
@@ -32,5 +35,16 @@ def test_every_public_core_function_has_an_example(core: ModuleType) -> None:
         assert ">>> " in (getattr(core, name).__doc__ or ""), name
 
 
-def test_the_cli_module_is_importable_without_side_effects() -> None:
+def test_the_cli_module_is_importable_without_side_effects(tmp_path: Path) -> None:
+    # Imported, it prints nothing, reads nothing, writes nothing and does not exit early.
+    result = subprocess.run(
+        [sys.executable, "-c", "import fastfun.cli; print('imported')"],
+        cwd=tmp_path,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (result.returncode, result.stdout, result.stderr) == (0, "imported\n", "")
+    assert list(tmp_path.iterdir()) == []
     assert callable(cli.main)

@@ -13,12 +13,13 @@ import re
 import subprocess
 import sys
 from pathlib import Path
-from typing import Dict
 
 import pytest
 
+from benchmarks import counting
 from benchmarks.gate import __main__ as gate_main
 from benchmarks.gate import judge
+from benchmarks.gate import run as gate_run
 
 ROOT = Path(__file__).resolve().parents[1]
 CASES = "fibonacci_month[compiled],days_in_month[v3-compiled]"
@@ -26,11 +27,12 @@ HAS_GIT = (ROOT / ".git").exists()
 HAS_VALGRIND = subprocess.run(["which", "valgrind"], capture_output=True).returncode == 0
 
 pytestmark = pytest.mark.repository
-end_to_end = pytest.mark.skipif(not (HAS_GIT and HAS_VALGRIND),
-                                reason="the gate needs a git checkout and valgrind")
+end_to_end = pytest.mark.skipif(
+    not (HAS_GIT and HAS_VALGRIND), reason="the gate needs a git checkout and valgrind"
+)
 
 
-def clone_with_change(tmp_path: Path, changes: Dict[str, Dict[str, str]], message: str) -> Path:
+def clone_with_change(tmp_path: Path, changes: dict[str, dict[str, str]], message: str) -> Path:
     """A clone of this repository's HEAD with one more commit, editing files by replacement."""
     repo = tmp_path / "repo"
     subprocess.run(["git", "clone", "-q", str(ROOT), str(repo)], check=True)
@@ -46,21 +48,40 @@ def clone_with_change(tmp_path: Path, changes: Dict[str, Dict[str, str]], messag
 
 
 def commit(repo: Path, message: str, *args: str) -> None:
-    subprocess.run(["git", "-C", str(repo), "-c", "user.name=gate test", "-c", "user.email=gate@test.invalid",
-                    "commit", "-q", *args, "-m", message], check=True)
+    subprocess.run(
+        [
+            "git",
+            "-C",
+            str(repo),
+            "-c",
+            "user.name=gate test",
+            "-c",
+            "user.email=gate@test.invalid",
+            "commit",
+            "-q",
+            *args,
+            "-m",
+            message,
+        ],
+        check=True,
+    )
 
 
 def gate(repo: Path, *args: str, cases: str = CASES) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("FASTFUN_")}
     result = subprocess.run(
         [sys.executable, "-m", "benchmarks.gate", "--repo", str(repo), "--cases", cases, *args],
-        cwd=ROOT, capture_output=True, text=True, env=env, timeout=900,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=900,
     )
     print(result.stdout, result.stderr)
     return result
 
 
-def ratios(output: str) -> Dict[str, str]:
+def ratios(output: str) -> dict[str, str]:
     rows = re.findall(r"^(test_\S+)\s+\S+\s+\S+\s+(\S+)\s+\S+\s+(.*)$", output, re.MULTILINE)
     return {name: ratio for name, ratio, _ in rows}
 
@@ -85,12 +106,13 @@ def test_an_unchanged_revision_counted_anyway_reads_exactly_one_everywhere() -> 
 SPIN = {
     "src/fastfun/_core.pyx": {
         "cdef inline bint _small_count(": (
-            'cdef extern from *:\n'
+            "cdef extern from *:\n"
             '    """\n'
-            '    static void fastfun_spin(int n) { volatile int s = 0; for (int i = 0; i < n; i++) s += i; }\n'
+            "    static void fastfun_spin(int n)\n"
+            "    { volatile int s = 0; for (int i = 0; i < n; i++) s += i; }\n"
             '    """\n'
-            '    void fastfun_spin(int n)\n\n\n'
-            'cdef inline bint _small_count('
+            "    void fastfun_spin(int n)\n\n\n"
+            "cdef inline bint _small_count("
         ),
         "    return _notify(n)\n": "    fastfun_spin(3)\n    return _notify(n)\n",
     },
@@ -121,7 +143,10 @@ NAIVE_V3 = {
         ),
     },
     # ... and the same pull request tries to loosen the gate that judges it.
-    "benchmarks/gate/rules.json": {'"threshold": 0.03': '"threshold": 1000000', '"hang": 20.0': '"hang": 1e9'},
+    "benchmarks/gate/rules.json": {
+        '"threshold": 0.03': '"threshold": 1000000',
+        '"hang": 20.0': '"hang": 1e9',
+    },
 }
 
 
@@ -136,8 +161,12 @@ def test_the_talks_regression_is_blocked_by_the_bases_rules_and_passes_once_acce
     assert ratios(result.stdout)["test_fibonacci_month[compiled]"] == "1.000"
 
     # A stopped head has no ratio for a scoped acceptance to check: only the plain form covers it.
-    commit(repo, "v3: naive recursive Fibonacci\n\n"
-                 "Performance-Accepted: *days_in_month[v3-compiled] <= 1000000: not enough", "--amend")
+    commit(
+        repo,
+        "v3: naive recursive Fibonacci\n\n"
+        "Performance-Accepted: *days_in_month[v3-compiled] <= 1000000: not enough",
+        "--amend",
+    )
     assert gate(repo, "--base", "HEAD~1").returncode == 1
     commit(repo, "v3: naive recursive Fibonacci\n\nPerformance-Accepted: the talk's demo", "--amend")
     accepted = gate(repo, "--base", "HEAD~1")
@@ -146,8 +175,12 @@ def test_the_talks_regression_is_blocked_by_the_bases_rules_and_passes_once_acce
     assert "gate: Performance-Accepted for every case: the talk's demo" in accepted.stdout
 
 
-REMOVED = {"benchmarks/workloads.py": {
-    '    yield Case("month_batch", None, "compiled", lambda: batch(_compiled().fun_notifications, DAYS))\n': ""}}
+REMOVED = {
+    "benchmarks/workloads.py": {
+        '    yield Case("month_batch", None, "compiled", lambda: batch(_compiled().fun_notifications, DAYS))'
+        "\n": ""
+    }
+}
 
 
 @end_to_end
@@ -155,11 +188,18 @@ def test_a_case_removed_by_the_head_is_a_row_of_its_own_and_fails(tmp_path: Path
     repo = clone_with_change(tmp_path, REMOVED, "Drop the batch benchmark")
     result = gate(repo, "--base", "HEAD~1", cases="month_batch")
     assert result.returncode == 1, result.stdout + result.stderr
-    assert re.search(r"^test_month_batch\[compiled\] .* REGRESSION \(removed: the head does not define it\)$",
-                     result.stdout, re.MULTILINE)
+    assert re.search(
+        r"^test_month_batch\[compiled\] .* REGRESSION \(removed: the head does not define it\)$",
+        result.stdout,
+        re.MULTILINE,
+    )
 
 
-BROKEN_IMPORT = {"src/fastfun/_core.pyx": {"\nimport_datetime()\n": '\nraise ImportError("broken on purpose")\nimport_datetime()\n'}}
+BROKEN_IMPORT = {
+    "src/fastfun/_core.pyx": {
+        "\nimport_datetime()\n": '\nraise ImportError("broken on purpose")\nimport_datetime()\n'
+    }
+}
 
 
 @end_to_end
@@ -180,28 +220,50 @@ def test_an_unknown_revision_cannot_be_decided() -> None:
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
 
 
-def test_any_unexpected_error_cannot_be_decided(monkeypatch: pytest.MonkeyPatch,
-                                                capsys: pytest.CaptureFixture[str]) -> None:
+def test_any_unexpected_error_cannot_be_decided(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     def explode(options: object) -> int:
         raise KeyError("a bug in the gate")
 
-    monkeypatch.setattr(gate_main.counting, "valgrind_available", lambda: True)
-    monkeypatch.setattr(gate_main.gate_run, "run", explode)
+    monkeypatch.setattr(counting, "valgrind_available", lambda: True)
+    monkeypatch.setattr(gate_run, "run", explode)
     assert gate_main.main(["--base", "HEAD"]) == 2
-    assert capsys.readouterr().err == "gate: could not decide: internal error: KeyError: 'a bug in the gate'\n"
+    assert (
+        capsys.readouterr().err == "gate: could not decide: internal error: KeyError: 'a bug in the gate'\n"
+    )
 
 
-@pytest.mark.parametrize(("value", "name", "ratio", "covered"), [
-    ("the talk's demo", "test_anything[compiled]", 1e9, True),
-    ("test_days_in_month[v3-compiled] <= 1.5: slower on purpose", "test_days_in_month[v3-compiled]", 1.4, True),
-    ("test_days_in_month[v3-compiled] <= 1.5: slower on purpose", "test_days_in_month[v3-compiled]", 1.6, False),
-    ("test_days_in_month[v3-compiled] <= 1.5: slower on purpose", "test_days_in_month[v3-pure]", 1.1, False),
-    ("*[v3-*] <= 2x: a reason", "test_days_in_month[v3-pure]", 2.0, True),
-    ("*[v3-*] <= 2x: a reason", "test_days_in_month[v2-pure]", 1.1, False),
-    ("test_x[?] <= 3: removed on purpose", "test_x[a]", None, True),
-])
-def test_an_acceptance_covers_only_the_cases_and_ratios_it_names(value: str, name: str, ratio: float,
-                                                                 covered: bool) -> None:
+@pytest.mark.parametrize(
+    ("value", "name", "ratio", "covered"),
+    [
+        ("the talk's demo", "test_anything[compiled]", 1e9, True),
+        (
+            "test_days_in_month[v3-compiled] <= 1.5: slower on purpose",
+            "test_days_in_month[v3-compiled]",
+            1.4,
+            True,
+        ),
+        (
+            "test_days_in_month[v3-compiled] <= 1.5: slower on purpose",
+            "test_days_in_month[v3-compiled]",
+            1.6,
+            False,
+        ),
+        (
+            "test_days_in_month[v3-compiled] <= 1.5: slower on purpose",
+            "test_days_in_month[v3-pure]",
+            1.1,
+            False,
+        ),
+        ("*[v3-*] <= 2x: a reason", "test_days_in_month[v3-pure]", 2.0, True),
+        ("*[v3-*] <= 2x: a reason", "test_days_in_month[v2-pure]", 1.1, False),
+        ("test_x[?] <= 3: removed on purpose", "test_x[a]", None, True),
+    ],
+)
+def test_an_acceptance_covers_only_the_cases_and_ratios_it_names(
+    value: str, name: str, ratio: float, covered: bool
+) -> None:
     assert judge.parse_acceptance("0" * 40, value).covers(name, ratio) is covered
 
 
@@ -215,4 +277,6 @@ def test_acceptances_are_read_from_every_commit_of_the_range(tmp_path: Path) -> 
     commit(repo, "third, accepting nothing", "--allow-empty")
     found = judge.acceptances(repo, "HEAD~3", "HEAD")
     assert {(a.glob, a.max_ratio, a.reason) for a in found} == {
-        ("*pure*", 1.2, "a reason"), (None, None, "everything, on purpose")}
+        ("*pure*", 1.2, "a reason"),
+        (None, None, "everything, on purpose"),
+    }

@@ -13,21 +13,34 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from types import ModuleType
-from typing import Any, Callable, List, Tuple
+from typing import Any
 
 import pytest
 
-CALLS: List[Tuple[str, Tuple[Any, ...]]] = [
-    ("fibonacci", (90,)), ("fibonacci", (300,)), ("fibonacci", (-1,)), ("fibonacci", (2.5,)),
-    ("fizz", (9,)), ("fizz", ("9",)), ("fizzbuzz", (15 * 2**70,)), ("fizzbuzz", (-(2**70),)),
-    ("fun_notification", (28,)), ("fun_notification", (None,)), ("fun_notification", (7 * 2**50,)),
-    ("fun_notifications", (range(1, 32),)), ("fun_notifications", ([1, 2, -3],)),
-    ("fun_notifications", (5,)), ("month", (2024, 2)), ("month", (2024, 13)), ("month", ("2024", 1)),
+CALLS: list[tuple[str, tuple[Any, ...]]] = [
+    ("fibonacci", (90,)),
+    ("fibonacci", (300,)),
+    ("fibonacci", (-1,)),
+    ("fibonacci", (2.5,)),
+    ("fizz", (9,)),
+    ("fizz", ("9",)),
+    ("fizzbuzz", (15 * 2**70,)),
+    ("fizzbuzz", (-(2**70),)),
+    ("fun_notification", (28,)),
+    ("fun_notification", (None,)),
+    ("fun_notification", (7 * 2**50,)),
+    ("fun_notifications", (range(1, 32),)),
+    ("fun_notifications", ([1, 2, -3],)),
+    ("fun_notifications", (5,)),
+    ("month", (2024, 2)),
+    ("month", (2024, 13)),
+    ("month", ("2024", 1)),
 ]
 
 
-def call(core: ModuleType, name: str, args: Tuple[Any, ...]) -> Any:
+def call(core: ModuleType, name: str, args: tuple[Any, ...]) -> Any:
     try:
         return ("ok", getattr(core, name)(*args))
     except (TypeError, ValueError, OverflowError) as error:
@@ -36,13 +49,13 @@ def call(core: ModuleType, name: str, args: Tuple[Any, ...]) -> Any:
 
 def test_eight_threads_hammering_every_function_see_the_single_thread_results(core: ModuleType) -> None:
     expected = [call(core, name, args) for name, args in CALLS]
-    failures: List[str] = []
+    failures: list[str] = []
     start = threading.Barrier(8)
 
     def worker() -> None:
         start.wait()
         for _ in range(300):
-            for (name, args), want in zip(CALLS, expected):
+            for (name, args), want in zip(CALLS, expected, strict=True):
                 got = call(core, name, args)
                 if got != want:
                     failures.append(f"{name}{args}: {got!r} != {want!r}")
@@ -59,16 +72,16 @@ def test_eight_threads_hammering_every_function_see_the_single_thread_results(co
 def test_a_million_calls_of_every_function_leave_no_memory_behind(compiled: ModuleType) -> None:
     # Every Python object lives in a pymalloc block or a malloc'd one; a reference leaked per
     # call would show up as a million blocks (and megabytes of RSS) after the loop.
-    def blocks_and_rss() -> Tuple[int, int]:
+    def blocks_and_rss() -> tuple[int, int]:
         with open("/proc/self/statm") as statm:
             rss_pages = int(statm.read().split()[1])
         return sys.getallocatedblocks(), rss_pages * os.sysconf("SC_PAGE_SIZE")
 
-    loops: List[Callable[[], None]] = []
+    loops: list[Callable[..., None]] = []
     for name, args in CALLS:
         func = getattr(compiled, name)
 
-        def loop(func: Callable[..., Any] = func, args: Tuple[Any, ...] = args, n: int = 1_000_000) -> None:
+        def loop(func: Callable[..., Any] = func, args: tuple[Any, ...] = args, n: int = 1_000_000) -> None:
             for _ in range(n if func.__name__ != "month" else n // 10):
                 try:
                     func(*args)
@@ -77,7 +90,7 @@ def test_a_million_calls_of_every_function_leave_no_memory_behind(compiled: Modu
 
         loops.append(loop)
     for loop in loops:  # warm up: caches, free lists, lazily built tables
-        loop(n=1000)  # type: ignore[call-arg]
+        loop(n=1000)
     before_blocks, before_rss = blocks_and_rss()
     for loop in loops:
         loop()
@@ -110,8 +123,9 @@ except KeyboardInterrupt:
 def test_a_huge_fibonacci_under_a_memory_limit_fails_cleanly(core: ModuleType, backend: str) -> None:
     if backend == "gmp" and core._gmp_fib is None:
         pytest.skip("gmpy2 is not installed")
-    proc = subprocess.Popen([sys.executable, "-c", MEMORY_LIMIT, core.__name__, backend],
-                            stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", MEMORY_LIMIT, core.__name__, backend], stdout=subprocess.PIPE, text=True
+    )
     assert proc.stdout is not None and proc.stdout.readline().strip() == "limited"
     try:
         out, _ = proc.communicate(timeout=10)
@@ -127,15 +141,34 @@ MEMCHECK_SUBSET = "compiled and not million and not split and not doubling_ident
 
 
 @pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind is not installed")
-def test_memcheck_sees_no_invalid_read_or_write_in_the_compiled_core(compiled: ModuleType, tmp_path: Any) -> None:
+def test_memcheck_sees_no_invalid_read_or_write_in_the_compiled_core(
+    compiled: ModuleType, tmp_path: Any
+) -> None:
     tests = os.path.join(os.path.dirname(__file__), "test_contract.py")
     log = tmp_path / "memcheck.log"
     env = {**os.environ, "PYTHONMALLOC": "malloc"}
     started = time.monotonic()
     result = subprocess.run(
-        ["valgrind", "--tool=memcheck", "--error-limit=no", f"--log-file={log}",
-         sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x", tests, "-k", MEMCHECK_SUBSET],
-        capture_output=True, text=True, env=env, timeout=900,
+        [
+            "valgrind",
+            "--tool=memcheck",
+            "--error-limit=no",
+            f"--log-file={log}",
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-x",
+            tests,
+            "-k",
+            MEMCHECK_SUBSET,
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=900,
     )
     report = log.read_text()
     print(f"memcheck ran {time.monotonic() - started:.0f} s: {result.stdout.strip().splitlines()[-1]}")
@@ -147,7 +180,7 @@ def test_memcheck_sees_no_invalid_read_or_write_in_the_compiled_core(compiled: M
     assert ours == [], "\n\n".join(ours)
 
 
-def invalid_accesses(report: str) -> List[str]:
+def invalid_accesses(report: str) -> list[str]:
     """Each 'Invalid read/write' error of a memcheck log, with its stack."""
     errors, current = [], None
     for line in report.splitlines():

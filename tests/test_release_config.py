@@ -1,5 +1,6 @@
-"""The release machinery that only runs in GitHub Actions, checked here: the workflows lint
-clean and cibuildwheel would build exactly the promised wheels."""
+"""The release and CI machinery that only runs in GitHub Actions, checked here: the workflows
+lint clean, each wheel job builds exactly its half of the promised wheels, every action is
+pinned to a commit, publishing stores no credential, and Bencher fails only on counts."""
 
 from __future__ import annotations
 
@@ -9,15 +10,19 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+yaml = pytest.importorskip("yaml", reason="PyYAML comes with the dev extra")
+
 ROOT = Path(__file__).resolve().parents[1]
-WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
+WORKFLOWS = ROOT / ".github" / "workflows"
+PYTHONS = ["cp310", "cp311", "cp312", "cp313", "cp314", "cp314t", "cp315", "cp315t"]
 
 pytestmark = [
     pytest.mark.repository,
-    pytest.mark.skipif(not WORKFLOWS, reason="needs the repository, not just the wheel"),
+    pytest.mark.skipif(not WORKFLOWS.exists(), reason="needs the repository, not just the wheel"),
 ]
 
 
@@ -28,41 +33,112 @@ def tool(name: str) -> str:
     return found
 
 
+def workflow(name: str) -> Any:
+    return yaml.safe_load((WORKFLOWS / name).read_text())
+
+
+def run_steps(job: Any) -> str:
+    return "\n".join(step.get("run", "") for step in job["steps"])
+
+
 def test_every_workflow_passes_actionlint() -> None:
-    result = subprocess.run([tool("actionlint"), *map(str, WORKFLOWS)], capture_output=True, text=True)
+    files = sorted(map(str, WORKFLOWS.glob("*.yml")))
+    result = subprocess.run([tool("actionlint"), *files], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_cibuildwheel_builds_exactly_the_promised_wheels() -> None:
+@pytest.mark.parametrize("libc", ["manylinux", "musllinux"])
+def test_each_wheel_job_builds_exactly_its_half_of_the_promised_wheels(libc: str) -> None:
+    job = workflow("ci.yml")["jobs"]["wheels"]
+    (entry,) = [e for e in job["strategy"]["matrix"]["include"] if e["libc"] == libc]
+    # The job's environment exactly: what the workflow sets, nothing inherited.
     env = {k: v for k, v in os.environ.items() if not k.startswith("CIBW_")}
-    result = subprocess.run([tool("cibuildwheel"), "--print-build-identifiers", "--platform", "linux"],
-                            cwd=ROOT, capture_output=True, text=True, env=env)
+    for step in job["steps"]:
+        env.update(
+            {k: str(v).replace("${{ matrix.skip }}", entry["skip"]) for k, v in step.get("env", {}).items()}
+        )
+    result = subprocess.run(
+        [tool("cibuildwheel"), "--print-build-identifiers", "--platform", "linux"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     assert result.returncode == 0, result.stderr
-    expected = {f"{py}-{libc}_x86_64" for py in ["cp310", "cp311", "cp312", "cp313", "cp314", "cp314t"]
-                for libc in ["manylinux", "musllinux"]}
-    assert set(result.stdout.split()) == expected
+    assert result.stdout.split() == [f"{py}-{libc}_x86_64" for py in PYTHONS]
 
 
-def test_the_wheel_workflow_pins_the_cibuildwheel_it_is_tested_with() -> None:
-    workflow = (ROOT / ".github" / "workflows" / "wheels.yml").read_text()
-    pinned = re.search(r"pypa/cibuildwheel@v([\d.]+)", workflow)
-    assert pinned is not None
-    dev_pin = re.search(r'"cibuildwheel==([\d.]+)"', (ROOT / "pyproject.toml").read_text())
-    assert dev_pin is not None and dev_pin.group(1) == pinned.group(1)
+def test_the_workflow_runs_the_cibuildwheel_the_release_tests_use() -> None:
+    installed = re.findall(r"cibuildwheel==([\d.]+)", run_steps(workflow("ci.yml")["jobs"]["wheels"]))
+    dev_pin = re.findall(r'"cibuildwheel==([\d.]+)"', (ROOT / "pyproject.toml").read_text())
+    assert installed and installed == dev_pin
+
+
+def test_every_action_is_pinned_to_a_commit_with_its_version_named() -> None:
+    uses = [
+        line.strip()
+        for path in WORKFLOWS.glob("*.yml")
+        for line in path.read_text().splitlines()
+        if line.strip().startswith(("uses:", "- uses:"))
+    ]
+    assert len(uses) > 10
+    for line in uses:
+        assert re.fullmatch(r"(- )?uses: [\w.-]+/[\w.-]+@[0-9a-f]{40} # v\d+(\.\d+)*", line), line
+
+
+def test_the_test_matrix_installs_built_wheels_on_every_promised_python() -> None:
+    job = workflow("ci.yml")["jobs"]["test"]
+    pythons = job["strategy"]["matrix"]["python"]
+    assert [f"cp{p.replace('.', '')}" for p in pythons] == PYTHONS
+    assert job["strategy"]["matrix"]["core"] == ["compiled", "pure"]
+    steps = run_steps(job)
+    assert "--no-index --find-links dist fastfun" in steps
+    assert "python -I -m pytest" in steps
+
+
+def test_check_requires_every_other_job() -> None:
+    jobs = workflow("ci.yml")["jobs"]
+    assert set(jobs["check"]["needs"]) == set(jobs) - {"check", "publish"}
+    assert jobs["publish"]["needs"] == "check"
 
 
 def test_publishing_uses_trusted_publishing_and_no_stored_password() -> None:
-    workflow = (ROOT / ".github" / "workflows" / "wheels.yml").read_text()
-    assert "id-token: write" in workflow
-    assert "pypa/gh-action-pypi-publish" in workflow
-    assert "password" not in workflow.lower() and "PYPI_API_TOKEN" not in workflow
+    text = (WORKFLOWS / "ci.yml").read_text()
+    publish = workflow("ci.yml")["jobs"]["publish"]
+    assert publish["permissions"] == {"id-token": "write"}
+    assert any("pypa/gh-action-pypi-publish" in step.get("uses", "") for step in publish["steps"])
+    assert "password" not in text.lower() and "PYPI_API_TOKEN" not in text
 
 
-def test_bencher_thresholds_are_the_documented_ones() -> None:
-    workflow = (ROOT / ".github" / "workflows" / "benchmarks.yml").read_text()
-    for flag in ["--threshold-test t_test", "--threshold-max-sample-size 64",
-                 "--threshold-upper-boundary 0.99", "--threshold-test percentage",
-                 "--threshold-upper-boundary 0.03", "--thresholds-reset", "--start-point-clone-thresholds",
-                 "--start-point-reset", "--github-actions", "--adapter json"]:
-        assert flag in workflow, flag
-    assert "github.event.pull_request.head.repo.full_name == github.repository" in workflow
+def test_bencher_fails_a_pull_request_on_instruction_alerts_only() -> None:
+    jobs = workflow("benchmarks.yml")["jobs"]
+    uploads = {
+        step["name"]: step["run"]
+        for step in jobs["bencher-pr"]["steps"]
+        if "bencher run" in step.get("run", "")
+    }
+    decisive = [run for run in uploads.values() if "--file bmf-instructions.json" in run]
+    informative = [run for run in uploads.values() if "--file bmf-time.json" in run]
+    assert len(decisive) == len(informative) == 1 and len(uploads) == 2
+    assert "--err" in decisive[0] and "--err" not in informative[0]
+    main_upload = run_steps(jobs["bencher-main"])
+    for flag in [
+        "--threshold-test t_test",
+        "--threshold-max-sample-size 64",
+        "--threshold-upper-boundary 0.99",
+        "--threshold-test percentage",
+        "--threshold-upper-boundary 0.03",
+        "--thresholds-reset",
+    ]:
+        assert flag in main_upload, flag
+    assert jobs["bencher-pr"]["if"].endswith(
+        "github.event.pull_request.head.repo.full_name == github.repository"
+    )
+
+
+def test_the_gate_job_judges_the_merge_checkout_against_its_first_parent() -> None:
+    gate = workflow("benchmarks.yml")["jobs"]["gate"]
+    steps = run_steps(gate)
+    assert "--base HEAD^1 --head HEAD" in steps
+    assert 'git worktree add -q "$RUNNER_TEMP/judge" HEAD^1' in steps
+    assert gate["steps"][0]["with"]["fetch-depth"] == 0

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-USER_CODE = '''
+USER_CODE = """
 import datetime
 import fastfun
 from fastfun import Notification
@@ -21,12 +21,12 @@ note: Notification = fastfun.fun_notification(14)
 notes: list[Notification] = fastfun.fun_notifications(range(1, 32))
 days: list[tuple[datetime.date, Notification]] = fastfun.month(2022, 9)
 which: str = fastfun.IMPLEMENTATION
-'''
+"""
 
-WRONG_CODE = '''
+WRONG_CODE = """
 import fastfun
 s: str = fastfun.fibonacci(3)
-'''
+"""
 
 
 def mypy(tmp_path: Path, code: str) -> subprocess.CompletedProcess[str]:
@@ -34,8 +34,20 @@ def mypy(tmp_path: Path, code: str) -> subprocess.CompletedProcess[str]:
     source = tmp_path / "user.py"
     source.write_text(textwrap.dedent(code))
     return subprocess.run(
-        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "--python-version", "3.10", str(source)],
-        capture_output=True, text=True, cwd=tmp_path, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--strict",
+            "--no-incremental",
+            "--python-version",
+            "3.10",
+            str(source),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=300,
     )
 
 
@@ -47,4 +59,7 @@ def test_user_code_type_checks_under_mypy_strict(tmp_path: Path) -> None:
 def test_mypy_catches_a_wrong_use(tmp_path: Path) -> None:
     result = mypy(tmp_path, WRONG_CODE)
     assert result.returncode == 1
-    assert 'Incompatible types in assignment (expression has type "int", variable has type "str")' in result.stdout
+    assert (
+        'Incompatible types in assignment (expression has type "int", variable has type "str")'
+        in result.stdout
+    )

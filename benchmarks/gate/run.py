@@ -5,10 +5,10 @@ from __future__ import annotations
 import math
 import sys
 import time
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional
 
 from benchmarks import counting
 from benchmarks.gate import builds, judge, tripwire
@@ -24,11 +24,11 @@ class Options:
     repo: Path
     base: str
     head: str
-    threshold: Optional[float]  # None: the base's rule
-    patterns: List[str]
+    threshold: float | None  # None: the base's rule
+    patterns: list[str]
     measure_identical: bool
     cache: Path
-    out: Optional[Path]
+    out: Path | None
 
 
 def say(text: str) -> None:
@@ -42,64 +42,85 @@ def run(options: Options) -> int:
     head_commit = builds.commit_of(repo, options.head)
     rules = judge.rules_of(repo, base_commit)
     if options.threshold is not None:
-        rules = judge.Rules(options.threshold, rules.tripwire, rules.hang, rules.pairs,
-                            f"{rules.source}, threshold from --threshold")
+        rules = judge.Rules(
+            options.threshold,
+            rules.tripwire,
+            rules.hang,
+            rules.pairs,
+            f"{rules.source}, threshold from --threshold",
+        )
     say(f"rules from {rules.source}: +{rules.threshold:.1%} instructions, {rules.tripwire:g}x time")
     tooling = builds.changed(repo, base_commit, head_commit, TOOLING)
     if tooling:
-        say(f"the head changes the benchmark tooling ({', '.join(tooling)}); it is judged by the "
-            "base's rules, workloads and constraints")
+        say(
+            f"the head changes the benchmark tooling ({', '.join(tooling)}); it is judged by the "
+            "base's rules, workloads and constraints"
+        )
     same_build = builds.build_key(repo, base_commit) == builds.build_key(repo, head_commit)
     same_cases = builds.blob(repo, base_commit, WORKLOADS) == builds.blob(repo, head_commit, WORKLOADS)
     if same_build and same_cases and not options.measure_identical:
-        say(f"no regression possible: base and head build the same package and define the same cases "
+        say(
+            f"no regression possible: base and head build the same package and define the same cases "
             f"({', '.join([*builds.BUILD_INPUTS, WORKLOADS])} are identical), nothing to measure "
-            f"(the gate took {time.monotonic() - began:.0f} s)")
+            f"(the gate took {time.monotonic() - began:.0f} s)"
+        )
         return 0
 
     cython = builds.cython_pin(builds.show(repo, base_commit, "build-constraints.txt"))
     constraints = builds.show(repo, base_commit, builds.CONSTRAINTS)
     if constraints is None:
         constraints = (Path(__file__).resolve().parents[2] / builds.CONSTRAINTS).read_text()
-    say(f"building {options.base} and {options.head} (Python {sys.version.split()[0]}, Cython {cython}, "
-        f"extras {builds.EXTRAS})")
+    say(
+        f"building {options.base} and {options.head} (Python {sys.version.split()[0]}, Cython {cython}, "
+        f"extras {builds.EXTRAS})"
+    )
     with ThreadPoolExecutor(2) as pool:
-        made = [pool.submit(builds.build, repo, rev, cython, constraints, options.cache, say)
-                for rev in (options.base, options.head)]
+        made = [
+            pool.submit(builds.build, repo, rev, cython, constraints, options.cache, say)
+            for rev in (options.base, options.head)
+        ]
         base, head = (future.result() for future in made)
     base_harness = builds.harness_of(repo, base, "base")
     head_harness = builds.harness_of(repo, head, "head")
     required = builds.by_name(builds.cases(base.python, base_harness, "base"))
     defined = builds.by_name(builds.cases(head.python, head_harness, "head"))
-    selected = [name for name in [*required, *(n for n in defined if n not in required)]
-                if not options.patterns or any(p in name for p in options.patterns)]
+    selected = [
+        name
+        for name in [*required, *(n for n in defined if n not in required)]
+        if not options.patterns or any(p in name for p in options.patterns)
+    ]
     if not selected:
         raise Undecided(f"no benchmark case matches {','.join(options.patterns)!r}")
 
-    rows: Dict[str, judge.Row] = {name: judge.Row(name) for name in selected}
-    to_count: List[str] = []
+    rows: dict[str, judge.Row] = {name: judge.Row(name) for name in selected}
+    to_count: list[str] = []
     for name, row in rows.items():
         if name not in required:
             row.status = "new"
         elif name not in defined:
             row.status = "removed"
         elif (same_build and not options.measure_identical) or _unchanged(
-                repo, base_commit, head_commit, required[name].frozen_on):
+            repo, base_commit, head_commit, required[name].frozen_on
+        ):
             row.status = "skipped"
         else:
             to_count.append(name)
     skipped = [n for n, r in rows.items() if r.status == "skipped"]
     if skipped:
-        say(f"{len(skipped)} case(s) run only files identical in base and head, not counted: "
-            f"{', '.join(skipped)}" if not same_build else
-            f"base and head build the same package: {len(skipped)} case(s) not counted")
+        say(
+            f"{len(skipped)} case(s) run only files identical in base and head, not counted: "
+            f"{', '.join(skipped)}"
+            if not same_build
+            else f"base and head build the same package: {len(skipped)} case(s) not counted"
+        )
 
     say(f"counting {len(to_count)} case(s) in base and head")
     started = time.monotonic()
     _count(rows, to_count, base, head, base_harness, rules, None, started)
     new = [n for n, r in rows.items() if r.status == "new"]
-    for name, counted in counting.count(new, python=head.python, harness=head_harness,
-                                        progress=lambda line: say(f"  head (new)  {line}")).items():
+    for name, counted in counting.count(
+        new, python=head.python, harness=head_harness, progress=lambda line: say(f"  head (new)  {line}")
+    ).items():
         rows[name].head = counted.per_round
     flagged = [n for n in to_count if rows[n].status == "counted" and rows[n].verdict(rules) != "ok"]
     if flagged:
@@ -115,20 +136,29 @@ def run(options: Options) -> int:
     return _report(rows, rules, base, head, repo, time.monotonic() - began)
 
 
-def _unchanged(repo: Path, base: str, head: str, frozen_on: Optional[List[str]]) -> bool:
+def _unchanged(repo: Path, base: str, head: str, frozen_on: Sequence[str] | None) -> bool:
     if frozen_on is None:
         return False
     return all(builds.blob(repo, base, path) == builds.blob(repo, head, path) for path in frozen_on)
 
 
-def _count(rows: Dict[str, judge.Row], names: List[str], base: Build, head: Build, harness: Path,
-           rules: judge.Rules, keep: Optional[Path], started: float) -> None:
+def _count(
+    rows: dict[str, judge.Row],
+    names: list[str],
+    base: Build,
+    head: Build,
+    harness: Path,
+    rules: judge.Rules,
+    keep: Path | None,
+    started: float,
+) -> None:
     """Counts base then head of each case, two cases at a time; a recount must agree exactly."""
 
     def one(name: str) -> None:
         row = rows[name]
-        b = counting.count_one(name, python=base.python, harness=harness, timeout=BASE_TIMEOUT,
-                               keep=keep and keep / "base")
+        b = counting.count_one(
+            name, python=base.python, harness=harness, timeout=BASE_TIMEOUT, keep=keep and keep / "base"
+        )
         if b.timed_out:
             raise Undecided(f"no count for the base of {name} after {BASE_TIMEOUT:.0f} s")
         if b.per_round is None:
@@ -136,39 +166,50 @@ def _count(rows: Dict[str, judge.Row], names: List[str], base: Build, head: Buil
         # The head may take ``hang`` times the base's rounds (at least 5 s) after a start-up
         # of up to twice the base's: past that it is stopped, a regression.
         start_up = b.seconds - b.measured_seconds
-        h = counting.count_one(name, python=head.python, harness=harness,
-                               timeout=2 * start_up + max(rules.hang * b.measured_seconds, 5.0),
-                               keep=keep and keep / "head")
+        h = counting.count_one(
+            name,
+            python=head.python,
+            harness=harness,
+            timeout=2 * start_up + max(rules.hang * b.measured_seconds, 5.0),
+            keep=keep and keep / "head",
+        )
         if h.per_round is None and not h.timed_out:
             raise Undecided(f"the head cannot run {name}, a case it defines: {h.error}")
         if row.base is not None:  # a recount
             if b.per_round != row.base or (h.per_round or math.inf) != row.head:
-                raise Undecided(f"{name}: a recount differs ({row.base} -> {b.per_round} base, "
-                                f"{row.head} -> {h.per_round} head); counts that move decide nothing")
+                raise Undecided(
+                    f"{name}: a recount differs ({row.base} -> {b.per_round} base, "
+                    f"{row.head} -> {h.per_round} head); counts that move decide nothing"
+                )
             say(f"  recount    {name}: the same, to the instruction")
             return
         row.base = b.per_round
         row.head = math.inf if h.timed_out else h.per_round
         if h.timed_out:
             row.status = "stopped"
-            row.notes.append(f"head stopped after {h.seconds:.1f} s, over {rules.hang:g}x its base's "
-                             f"{b.measured_seconds:.2f} s")
+            row.notes.append(
+                f"head stopped after {h.seconds:.1f} s, over {rules.hang:g}x its base's "
+                f"{b.measured_seconds:.2f} s"
+            )
         ratio = "stopped" if h.timed_out else f"{row.ratio:.3f}"
-        say(f"  {name}: {b.per_round:,.1f} -> {'stopped' if h.timed_out else f'{h.per_round:,.1f}'} "
-            f"instructions per round, ratio {ratio} ({time.monotonic() - started:.0f} s)")
+        say(
+            f"  {name}: {b.per_round:,.1f} -> {'stopped' if h.timed_out else f'{h.per_round:,.1f}'} "
+            f"instructions per round, ratio {ratio} ({time.monotonic() - started:.0f} s)"
+        )
 
     with ThreadPoolExecutor(2) as pool:
         list(pool.map(one, names))
 
 
-def _figure(value: Optional[float]) -> str:
+def _figure(value: float | None) -> str:
     if value is None:
         return "-"
     return "stopped" if math.isinf(value) else f"{value:,.0f}"
 
 
-def _report(rows: Dict[str, judge.Row], rules: judge.Rules, base: Build, head: Build, repo: Path,
-            seconds: float) -> int:
+def _report(
+    rows: dict[str, judge.Row], rules: judge.Rules, base: Build, head: Build, repo: Path, seconds: float
+) -> int:
     accepted = judge.acceptances(repo, base.commit, head.commit)
     regressions, unaccepted = [], []
     print(f"\n{'benchmark':<36} {'base':>14} {'head':>14} {'ratio':>8} {'time':>6}  verdict")
@@ -183,23 +224,34 @@ def _report(rows: Dict[str, judge.Row], rules: judge.Rules, base: Build, head: B
                 unaccepted.append(row)
         ratio = row.ratio
         shown = "-" if ratio is None else ("inf" if math.isinf(ratio) else f"{ratio:.3f}")
-        timed = "-" if row.time_ratio is None else (
-            "inf" if math.isinf(row.time_ratio) else f"{row.time_ratio:.2f}")
-        print(f"{row.name:<36} {_figure(row.base):>14} {_figure(row.head):>14} {shown:>8} {timed:>6}  "
-              f"{verdict}" + "".join(f"; {note}" for note in row.notes))
-    print(f"\n(base {base.rev} = {base.commit[:12]}, head {head.rev} = {head.commit[:12]}; instructions "
-          f"per round; 'time': the tripwire, median head/base of {rules.pairs} interleaved pairs; "
-          f"the gate took {seconds:.0f} s)")
+        timed = (
+            "-"
+            if row.time_ratio is None
+            else ("inf" if math.isinf(row.time_ratio) else f"{row.time_ratio:.2f}")
+        )
+        print(
+            f"{row.name:<36} {_figure(row.base):>14} {_figure(row.head):>14} {shown:>8} {timed:>6}  "
+            f"{verdict}" + "".join(f"; {note}" for note in row.notes)
+        )
+    print(
+        f"\n(base {base.rev} = {base.commit[:12]}, head {head.rev} = {head.commit[:12]}; instructions "
+        f"per round; 'time': the tripwire, median head/base of {rules.pairs} interleaved pairs; "
+        f"the gate took {seconds:.0f} s)"
+    )
     for acceptance in accepted:
         say(f"Performance-Accepted for {acceptance}")
     if not regressions:
-        say(f"no regression: every instruction ratio within +{rules.threshold:.1%}, every time ratio "
-            f"within {rules.tripwire:g}x")
+        say(
+            f"no regression: every instruction ratio within +{rules.threshold:.1%}, every time ratio "
+            f"within {rules.tripwire:g}x"
+        )
         return 0
     if not unaccepted:
         say(f"{len(regressions)} regression(s), each accepted by a Performance-Accepted trailer")
         return 0
-    say(f"REGRESSION in {len(unaccepted)} case(s): {', '.join(r.name for r in unaccepted)} "
+    say(
+        f"REGRESSION in {len(unaccepted)} case(s): {', '.join(r.name for r in unaccepted)} "
         f"(over +{rules.threshold:.1%} instructions or {rules.tripwire:g}x time, or removed; if it is "
-        f"meant, add a trailer 'Performance-Accepted: <case glob> <= <max ratio>: <reason>')")
+        f"meant, add a trailer 'Performance-Accepted: <case glob> <= <max ratio>: <reason>')"
+    )
     return 1

@@ -13,7 +13,6 @@ import statistics
 import subprocess
 import time
 from pathlib import Path
-from typing import Optional, Tuple
 
 from benchmarks import counting
 from benchmarks.gate.builds import Build
@@ -22,13 +21,18 @@ from benchmarks.gate.builds import Build
 ROUND_SECONDS = 0.02
 
 
-def time_rounds(build: Build, harness: Path, name: str, rounds: int, timeout: float) -> Optional[float]:
+def time_rounds(build: Build, harness: Path, name: str, rounds: int, timeout: float) -> float | None:
     """Seconds for ``rounds`` rounds in a fresh interpreter; None past the timeout, NaN when
     the run failed."""
     try:
-        result = subprocess.run([build.python, "-m", "benchmarks._child", "time", name, str(rounds)],
-                                cwd=harness, env=counting.measured_env(), capture_output=True, text=True,
-                                timeout=timeout)
+        result = subprocess.run(
+            [build.python, "-m", "benchmarks._child", "time", name, str(rounds)],
+            cwd=harness,
+            env=counting.measured_env(),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
     except subprocess.TimeoutExpired:
         return None
     if result.returncode != 0:
@@ -36,7 +40,9 @@ def time_rounds(build: Build, harness: Path, name: str, rounds: int, timeout: fl
     return float(result.stdout.strip().splitlines()[-1])
 
 
-def ratio(base: Build, head: Build, harness: Path, name: str, pairs: int, hang: float) -> Tuple[Optional[float], str]:
+def ratio(
+    base: Build, head: Build, harness: Path, name: str, pairs: int, hang: float
+) -> tuple[float | None, str]:
     """The median head/base time ratio, and a note when it could not be measured; a head run
     over ``hang`` times its base is stopped and reads as infinity."""
     once = time_rounds(base, harness, name, 1, timeout=600)

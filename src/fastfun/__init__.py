@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TYPE_CHECKING, Literal, Union
+from typing import TYPE_CHECKING, Literal
 
 __all__ = [
     "IMPLEMENTATION",
@@ -30,7 +30,7 @@ __all__ = [
 __version__ = "0.1.0"
 
 #: What a day can bring: F(n), "Fizz", "Buzz", "FizzBuzz", or nothing.
-Notification = Union[int, str, None]
+Notification = int | str | None
 
 IMPLEMENTATION: Literal["compiled", "pure"]
 

@@ -10,14 +10,14 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 from operator import index as _index
-from typing import Any, List, Optional, SupportsIndex, Tuple, Union
+from typing import Any, SupportsIndex
 
 try:  # Optional: GMP's Fibonacci is far faster for large n.
     from gmpy2 import fib as _gmp_fib
 except ImportError:  # pragma: no cover - depends on the environment
     _gmp_fib = None
 
-Notification = Union[int, str, None]
+Notification = int | str | None
 
 # F(93) is the largest Fibonacci number below 2**64: the table holds every exact 64-bit one.
 _TABLE_MAX = 93
@@ -35,24 +35,23 @@ _SPLIT_BITS = 1 << 21
 _GMP_CROSSOVER = 94
 _GMP_FIB_MAX = 100_000_000
 
-_FIZZBUZZ: Tuple[Optional[str], ...] = tuple(
-    "FizzBuzz" if d % 15 == 0 else "Fizz" if d % 3 == 0 else "Buzz" if d % 5 == 0 else None
-    for d in range(15)
+_FIZZBUZZ: tuple[str | None, ...] = tuple(
+    "FizzBuzz" if d % 15 == 0 else "Fizz" if d % 3 == 0 else "Buzz" if d % 5 == 0 else None for d in range(15)
 )
 
 
-def _fib_table() -> Tuple[int, ...]:
+def _fib_table() -> tuple[int, ...]:
     table = [0, 1]
     while len(table) <= _TABLE_MAX:
         table.append(table[-1] + table[-2])
     return tuple(table)
 
 
-_FIB: Tuple[int, ...] = _fib_table()
+_FIB: tuple[int, ...] = _fib_table()
 
 # The notification of every day the table covers (a month's days among them), ready-made:
 # a day's notification depends only on its number.
-_DAY_NOTES: Tuple[Notification, ...] = tuple(
+_DAY_NOTES: tuple[Notification, ...] = tuple(
     _FIZZBUZZ[d % 15] if d % 7 else _FIB[d] for d in range(_TABLE_MAX + 1)
 )
 
@@ -70,8 +69,7 @@ def _as_int(n: Any, func: str, what: str) -> int:
         return _index(n)
     except TypeError:
         raise TypeError(
-            f"{func}() {what} must be an integer (int or a type with __index__), "
-            f"not {type(n).__name__!r}"
+            f"{func}() {what} must be an integer (int or a type with __index__), not {type(n).__name__!r}"
         ) from None
 
 
@@ -135,9 +133,7 @@ def _fib_large(n: int, func: str) -> int:
     if n <= _TABLE_MAX:
         return _FIB[n]
     if n.bit_length() > _N_BITS_MAX:
-        raise OverflowError(
-            f"{func}() argument is too large: F(n) for n >= 2**40 would need over 90 GB"
-        )
+        raise OverflowError(f"{func}() argument is too large: F(n) for n >= 2**40 would need over 90 GB")
     if _gmp_fib is not None and _GMP_CROSSOVER <= n <= _GMP_FIB_MAX:
         return int(_gmp_fib(n))
     return _lucas_doubling(n)
@@ -155,7 +151,7 @@ def fibonacci(n: SupportsIndex, /) -> int:
     return _fib_large(n, "fibonacci")
 
 
-def fizz(n: SupportsIndex, /) -> Optional[str]:
+def fizz(n: SupportsIndex, /) -> str | None:
     """Return the v1 notification for day n: "Fizz" if 3 divides n, else None.
 
     >>> fizz(9)
@@ -165,7 +161,7 @@ def fizz(n: SupportsIndex, /) -> Optional[str]:
     return "Fizz" if n % 3 == 0 else None
 
 
-def fizzbuzz(n: SupportsIndex, /) -> Optional[str]:
+def fizzbuzz(n: SupportsIndex, /) -> str | None:
     """Return the v2 notification for day n: "FizzBuzz", "Fizz", "Buzz" or None.
 
     >>> fizzbuzz(15)
@@ -189,7 +185,7 @@ def fun_notification(n: SupportsIndex, /) -> Notification:
     return _fib_large(n, "fun_notification")
 
 
-def fun_notifications(days: Iterable[SupportsIndex], /) -> List[Notification]:
+def fun_notifications(days: Iterable[SupportsIndex], /) -> list[Notification]:
     """Return [fun_notification(d) for d in days] for any iterable of days, in one call.
 
     >>> fun_notifications(range(5, 8))
@@ -199,15 +195,12 @@ def fun_notifications(days: Iterable[SupportsIndex], /) -> List[Notification]:
         # Every day is a plain non-negative int: skip the per-day checks.
         if days.stop <= _TABLE_MAX + 1:
             return [_DAY_NOTES[d] for d in days]
-        return [
-            _FIZZBUZZ[d % 15] if d % 7 else _fib_large(d, "fun_notification") for d in days
-        ]
+        return [_FIZZBUZZ[d % 15] if d % 7 else _fib_large(d, "fun_notification") for d in days]
     try:
         items = iter(days)
     except TypeError:
         raise TypeError(
-            "fun_notifications() argument must be an iterable of integers, "
-            f"not {type(days).__name__!r}"
+            f"fun_notifications() argument must be an iterable of integers, not {type(days).__name__!r}"
         ) from None
     return [fun_notification(d) for d in items]
 
@@ -226,7 +219,7 @@ def _in_range(value: Any, func: str, what: str, low: int, high: int) -> int:
     return number
 
 
-def month(year: SupportsIndex, month: SupportsIndex, /) -> List[Tuple[datetime.date, Notification]]:
+def month(year: SupportsIndex, month: SupportsIndex, /) -> list[tuple[datetime.date, Notification]]:
     """Return [(date, fun_notification(date.day)), ...] for every day of that month.
 
     >>> month(2022, 9)[27]

@@ -12,7 +12,8 @@ notification only ever sees a day of the month, 1..31).
 from __future__ import annotations
 
 import datetime
-from typing import Any, Callable, Dict, Optional, Tuple
+from collections.abc import Callable
+from typing import Any
 
 try:
     from flask import Flask, Response, jsonify, request
@@ -31,7 +32,7 @@ class BadRequest(ValueError):
     """A parameter the API cannot accept; its message says what is accepted."""
 
 
-def _date(text: Optional[str]) -> datetime.date:
+def _date(text: str | None) -> datetime.date:
     if text is None:
         return datetime.date.today()
     try:
@@ -42,7 +43,7 @@ def _date(text: Optional[str]) -> datetime.date:
         raise BadRequest(f"date must be a real calendar date written YYYY-MM-DD, got {text!r}") from None
 
 
-def _number(name: str, text: Optional[str], low: int, high: int, default: int) -> int:
+def _number(name: str, text: str | None, low: int, high: int, default: int) -> int:
     if text is None:
         return default
     if not text.isascii() or not text.isdigit() or len(text) > 5:
@@ -53,11 +54,11 @@ def _number(name: str, text: Optional[str], low: int, high: int, default: int) -
     return value
 
 
-def _error(status: int, message: str) -> Tuple[Response, int]:
+def _error(status: int, message: str) -> tuple[Response, int]:
     return jsonify(status="error", error=message), status
 
 
-def create_app(notify: Optional[Notify] = None) -> Flask:
+def create_app(notify: Notify | None = None) -> Flask:
     """The API as a WSGI application.
 
     ``notify`` computes a day's notification; fastfun's own by default. The benchmarks pass
@@ -77,7 +78,9 @@ def create_app(notify: Optional[Notify] = None) -> Flask:
         today = datetime.date.today()
         year = _number("year", request.args.get("year"), datetime.MINYEAR, datetime.MAXYEAR, today.year)
         month = _number("month", request.args.get("month"), 1, 12, today.month)
-        days = [{"date": date.isoformat(), "message": notify(date.day)} for date, _ in fastfun.month(year, month)]
+        days = [
+            {"date": date.isoformat(), "message": notify(date.day)} for date, _ in fastfun.month(year, month)
+        ]
         return jsonify(status="success", days=days)
 
     @app.get("/healthz")
@@ -89,23 +92,23 @@ def create_app(notify: Optional[Notify] = None) -> Flask:
         return jsonify(OPENAPI)
 
     @app.errorhandler(BadRequest)
-    def bad_request(error: BadRequest) -> Tuple[Response, int]:
+    def bad_request(error: BadRequest) -> tuple[Response, int]:
         return _error(400, str(error))
 
     @app.errorhandler(404)
-    def not_found(error: HTTPException) -> Tuple[Response, int]:
+    def not_found(error: HTTPException) -> tuple[Response, int]:
         return _error(404, f"no such endpoint: {request.path}; the API serves " + ", ".join(OPENAPI["paths"]))
 
     @app.errorhandler(405)
-    def not_allowed(error: HTTPException) -> Tuple[Response, int]:
+    def not_allowed(error: HTTPException) -> tuple[Response, int]:
         return _error(405, f"method {request.method} is not allowed on {request.path}; use GET")
 
     @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException) -> Tuple[Response, int]:
+    def http_error(error: HTTPException) -> tuple[Response, int]:
         return _error(error.code or 500, error.description or error.name)
 
     @app.errorhandler(Exception)
-    def unexpected(error: Exception) -> Tuple[Response, int]:  # pragma: no cover - a bug
+    def unexpected(error: Exception) -> tuple[Response, int]:  # pragma: no cover - a bug
         app.logger.exception("unexpected error")
         return _error(500, "internal error")
 
@@ -117,7 +120,7 @@ def constant_app() -> Flask:
     return create_app(lambda day: None)
 
 
-_MESSAGE: Dict[str, Any] = {
+_MESSAGE: dict[str, Any] = {
     "description": "the notification: F(day) on days divisible by 7, else FizzBuzz, or null",
     "nullable": True,
     "oneOf": [{"type": "integer"}, {"type": "string", "enum": ["Fizz", "Buzz", "FizzBuzz"]}],
@@ -126,58 +129,141 @@ _ERROR = {
     "description": "a bad request",
     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
 }
-OPENAPI: Dict[str, Any] = {
+OPENAPI: dict[str, Any] = {
     "openapi": "3.0.3",
-    "info": {"title": "fastfun calendar API", "version": API_VERSION,
-             "description": "The daily fun notification of the talk 'Run Fast!'."},
-    "paths": {
-        "/api/v1/fun": {"get": {
-            "summary": "The fun notification of a day",
-            "parameters": [{"name": "date", "in": "query", "required": False,
-                            "description": "YYYY-MM-DD; today by default",
-                            "schema": {"type": "string", "format": "date"}}],
-            "responses": {
-                "200": {"description": "the notification", "content": {"application/json": {"schema": {
-                    "type": "object", "required": ["status", "message"], "additionalProperties": False,
-                    "properties": {"status": {"type": "string", "enum": ["success"]}, "message": _MESSAGE}}}}},
-                "400": _ERROR,
-            },
-        }},
-        "/api/v1/fun/month": {"get": {
-            "summary": "The fun notification of every day of a month",
-            "parameters": [
-                {"name": "year", "in": "query", "required": False, "description": "1..9999; this year by default",
-                 "schema": {"type": "integer", "minimum": 1, "maximum": 9999}},
-                {"name": "month", "in": "query", "required": False, "description": "1..12; this month by default",
-                 "schema": {"type": "integer", "minimum": 1, "maximum": 12}},
-            ],
-            "responses": {
-                "200": {"description": "the month", "content": {"application/json": {"schema": {
-                    "type": "object", "required": ["status", "days"], "additionalProperties": False,
-                    "properties": {
-                        "status": {"type": "string", "enum": ["success"]},
-                        "days": {"type": "array", "minItems": 28, "maxItems": 31, "items": {
-                            "type": "object", "required": ["date", "message"], "additionalProperties": False,
-                            "properties": {"date": {"type": "string", "format": "date"}, "message": _MESSAGE}}},
-                    }}}}},
-                "400": _ERROR,
-            },
-        }},
-        "/healthz": {"get": {
-            "summary": "Liveness",
-            "responses": {"200": {"description": "alive", "content": {"application/json": {"schema": {
-                "type": "object", "required": ["status"],
-                "properties": {"status": {"type": "string", "enum": ["success"]},
-                               "implementation": {"type": "string", "enum": ["compiled", "pure"]}}}}}}},
-        }},
-        "/openapi.json": {"get": {
-            "summary": "This document",
-            "responses": {"200": {"description": "OpenAPI 3", "content": {"application/json": {
-                "schema": {"type": "object"}}}}},
-        }},
+    "info": {
+        "title": "fastfun calendar API",
+        "version": API_VERSION,
+        "description": "The daily fun notification of the talk 'Run Fast!'.",
     },
-    "components": {"schemas": {"Error": {
-        "type": "object", "required": ["status", "error"],
-        "properties": {"status": {"type": "string", "enum": ["error"]}, "error": {"type": "string"}},
-    }}},
+    "paths": {
+        "/api/v1/fun": {
+            "get": {
+                "summary": "The fun notification of a day",
+                "parameters": [
+                    {
+                        "name": "date",
+                        "in": "query",
+                        "required": False,
+                        "description": "YYYY-MM-DD; today by default",
+                        "schema": {"type": "string", "format": "date"},
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "the notification",
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["status", "message"],
+                                    "additionalProperties": False,
+                                    "properties": {
+                                        "status": {"type": "string", "enum": ["success"]},
+                                        "message": _MESSAGE,
+                                    },
+                                }
+                            }
+                        },
+                    },
+                    "400": _ERROR,
+                },
+            }
+        },
+        "/api/v1/fun/month": {
+            "get": {
+                "summary": "The fun notification of every day of a month",
+                "parameters": [
+                    {
+                        "name": "year",
+                        "in": "query",
+                        "required": False,
+                        "description": "1..9999; this year by default",
+                        "schema": {"type": "integer", "minimum": 1, "maximum": 9999},
+                    },
+                    {
+                        "name": "month",
+                        "in": "query",
+                        "required": False,
+                        "description": "1..12; this month by default",
+                        "schema": {"type": "integer", "minimum": 1, "maximum": 12},
+                    },
+                ],
+                "responses": {
+                    "200": {
+                        "description": "the month",
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["status", "days"],
+                                    "additionalProperties": False,
+                                    "properties": {
+                                        "status": {"type": "string", "enum": ["success"]},
+                                        "days": {
+                                            "type": "array",
+                                            "minItems": 28,
+                                            "maxItems": 31,
+                                            "items": {
+                                                "type": "object",
+                                                "required": ["date", "message"],
+                                                "additionalProperties": False,
+                                                "properties": {
+                                                    "date": {"type": "string", "format": "date"},
+                                                    "message": _MESSAGE,
+                                                },
+                                            },
+                                        },
+                                    },
+                                }
+                            }
+                        },
+                    },
+                    "400": _ERROR,
+                },
+            }
+        },
+        "/healthz": {
+            "get": {
+                "summary": "Liveness",
+                "responses": {
+                    "200": {
+                        "description": "alive",
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["status"],
+                                    "properties": {
+                                        "status": {"type": "string", "enum": ["success"]},
+                                        "implementation": {"type": "string", "enum": ["compiled", "pure"]},
+                                    },
+                                }
+                            }
+                        },
+                    }
+                },
+            }
+        },
+        "/openapi.json": {
+            "get": {
+                "summary": "This document",
+                "responses": {
+                    "200": {
+                        "description": "OpenAPI 3",
+                        "content": {"application/json": {"schema": {"type": "object"}}},
+                    }
+                },
+            }
+        },
+    },
+    "components": {
+        "schemas": {
+            "Error": {
+                "type": "object",
+                "required": ["status", "error"],
+                "properties": {"status": {"type": "string", "enum": ["error"]}, "error": {"type": "string"}},
+            }
+        }
+    },
 }

@@ -10,7 +10,8 @@ import calendar
 import datetime
 import platform
 import sys
-from typing import NoReturn, Optional, Sequence
+from collections.abc import Sequence
+from typing import NoReturn
 
 import fastfun
 
@@ -34,7 +35,7 @@ def _shown(notification: fastfun.Notification) -> str:
     return "" if notification is None else str(notification)
 
 
-def render_month(year: int, month: int, today: Optional[datetime.date] = None) -> str:
+def render_month(year: int, month: int, today: datetime.date | None = None) -> str:
     """The month as a grid of weeks; each day shows its number and its notification.
 
     Today's number is put in brackets, as on the talk's slides.
@@ -142,7 +143,7 @@ def _run(args: argparse.Namespace) -> str:
     )
 
 
-def _gmpy2_version() -> Optional[str]:
+def _gmpy2_version() -> str | None:
     try:
         import gmpy2
     except ImportError:
@@ -150,7 +151,7 @@ def _gmpy2_version() -> Optional[str]:
     return str(gmpy2.version())
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     parser = _build_parser()
     # F(n) for a large n has far more than the 4300 digits CPython prints by default.

@@ -7,9 +7,7 @@ tests. They take plain non-negative ints and check nothing. Not part of fastfun'
 
 from __future__ import annotations
 
-from typing import Dict, Optional, Union
-
-Notification = Union[int, str, None]
+Notification = int | str | None
 
 
 def naive_fibonacci(n: int) -> int:
@@ -23,7 +21,7 @@ def naive_fibonacci(n: int) -> int:
     return naive_fibonacci(n - 1) + naive_fibonacci(n - 2)
 
 
-def memoized_fibonacci(n: int, pad: Optional[Dict[int, int]] = None) -> int:
+def memoized_fibonacci(n: int, pad: dict[int, int] | None = None) -> int:
     """The fix: the same recursion, remembering each result in a pad made afresh per call.
 
     >>> memoized_fibonacci(28)
@@ -38,7 +36,7 @@ def memoized_fibonacci(n: int, pad: Optional[Dict[int, int]] = None) -> int:
     return pad[n]
 
 
-def fun_notification_v1(n: int) -> Optional[str]:
+def fun_notification_v1(n: int) -> str | None:
     """v1: "Fizz" on days divisible by 3.
 
     >>> fun_notification_v1(3)
@@ -49,7 +47,7 @@ def fun_notification_v1(n: int) -> Optional[str]:
     return None
 
 
-def fun_notification_v2(n: int) -> Optional[str]:
+def fun_notification_v2(n: int) -> str | None:
     """v2: FizzBuzz.
 
     >>> fun_notification_v2(10)
