@@ -16,6 +16,3 @@ def load(path: str | Path) -> dict[str, dict[str, Any]]:
         raise ValueError(f"{path} is not pytest-benchmark JSON: no {', '.join(sorted(missing))}")
     return {bench["name"]: {**bench["stats"], **bench.get("extra_info", {})} for bench in data["benchmarks"]}
 
-
-def medians(path: str | Path) -> dict[str, float]:
-    return {name: stats["median"] for name, stats in load(path).items()}

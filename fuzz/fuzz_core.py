@@ -7,7 +7,9 @@ atheris turns its byte stream into arguments of every kind (integers of any size
 bools, floats, strings, None, objects with ``__index__``, int subclasses, and lists, tuples,
 ranges and generators of them for ``fun_notifications``), calls every function of both cores,
 and fails on any difference in result, result type, exception type or message. A finding is
-saved by libFuzzer as ``crash-*``; each becomes a regression test in tests/.
+saved by libFuzzer as ``crash-*`` (``python fuzz/fuzz_core.py crash-...`` replays it); none
+has been found so far. A finding's input belongs in tests/test_differential.py as an explicit
+example, written before the fix.
 """
 
 from __future__ import annotations

@@ -19,14 +19,14 @@ BACKENDS = ["int", "gmp"]
 def backend(request: pytest.FixtureRequest, core: ModuleType) -> Iterator[str]:
     """Run a test with gmpy2 taking over large n, and with CPython ints alone."""
     if request.param == "int":
-        saved = core.__dict__["_gmp_fib"]
+        saved = core._gmp()
         core.__dict__["_gmp_fib"] = None
         try:
             yield "int"
         finally:
             core.__dict__["_gmp_fib"] = saved
     else:
-        if core.__dict__["_gmp_fib"] is None:
+        if core._gmp() is None:
             pytest.skip("gmpy2 is not installed (pip install 'fastfun[gmp]')")
         yield "gmp"
 
@@ -51,7 +51,7 @@ def test_above_the_gmp_limit_cpython_ints_take_over_exactly(
     # gmpy2's place sees exactly the n up to the limit, and the answers stay exact.
     monkeypatch.setattr(core, "_GMP_FIB_MAX", 1000)
     handed: list[int] = []
-    gmp_fib = core.__dict__["_gmp_fib"]
+    gmp_fib = core._gmp()
     if gmp_fib is not None:
 
         def spy(n: int) -> Any:

@@ -3,10 +3,11 @@
 # cython: cdivision=True
 """The compiled core of fastfun; ``fastfun._core_py`` is its pure-Python twin.
 
-The public functions take a single argument through METH_O (``binding=False`` and
+The single-argument functions (all but ``month``) are METH_O (``binding=False`` and
 ``always_allow_keywords=False``), the cheapest call CPython has: the same one
-``operator.index`` uses. Everything the module keeps is immutable after import
-(tuples, ints, strings), so it needs no lock and no GIL: hence
+``operator.index`` uses. Everything the module keeps is immutable after import (tuples,
+ints, strings), except gmpy2's ``fib``, looked up once on first need; threads racing to
+look it up store the same function. So it needs no lock and no GIL: hence
 ``freethreading_compatible``.
 """
 
@@ -20,10 +21,11 @@ from cpython.long cimport PyLong_AsLongLongAndOverflow, PyLong_CheckExact
 from cpython.ref cimport Py_INCREF
 from cpython.tuple cimport PyTuple_GET_SIZE
 
-try:  # Optional: GMP's Fibonacci is far faster for large n.
-    from gmpy2 import fib as _gmp_fib
-except ImportError:
-    _gmp_fib = None
+# gmpy2 is optional (GMP's Fibonacci is far faster for large n) and importing it costs ~25 ms
+# (it loads importlib.metadata), so it is looked up on the first F(n) that can use it.
+# _gmp_fib: gmpy2.fib once found, None without gmpy2 (or when a test switches it off).
+_NOT_LOOKED_UP = object()
+_gmp_fib = _NOT_LOOKED_UP
 
 import_datetime()
 
@@ -41,7 +43,6 @@ cdef object _SPLIT_BITS = 1 << 21
 # by 7.5x at n = 10**5. Only up to 10**8 (0.44 s, an 8.7 MB result): a GMP call cannot be
 # interrupted by Ctrl-C, and GMP aborts the whole process when an allocation fails, where
 # CPython raises MemoryError. Above, CPython ints take over: slower, but stoppable and safe.
-_GMP_CROSSOVER = 94
 _GMP_FIB_MAX = 100_000_000
 
 cdef tuple _FIZZBUZZ = tuple(
@@ -155,6 +156,18 @@ cdef extern from *:
     int __builtin_clzll(unsigned long long) nogil
 
 
+cpdef object _gmp():
+    """gmpy2.fib, imported on first use; None when gmpy2 is not installed."""
+    global _gmp_fib
+    if _gmp_fib is _NOT_LOOKED_UP:
+        try:
+            from gmpy2 import fib
+        except ImportError:
+            fib = None
+        _gmp_fib = fib
+    return _gmp_fib
+
+
 cdef object _fib_large(object n, str func):
     if n <= TABLE_MAX:
         return _FIB[n]
@@ -162,7 +175,7 @@ cdef object _fib_large(object n, str func):
         raise OverflowError(
             f"{func}() argument is too large: F(n) for n >= 2**40 would need over 90 GB"
         )
-    if _gmp_fib is not None and _GMP_CROSSOVER <= n <= _GMP_FIB_MAX:
+    if n <= _GMP_FIB_MAX and _gmp() is not None:
         return int(_gmp_fib(n))
     return _lucas_doubling(n)
 

@@ -12,10 +12,11 @@ from collections.abc import Iterable
 from operator import index as _index
 from typing import Any, SupportsIndex
 
-try:  # Optional: GMP's Fibonacci is far faster for large n.
-    from gmpy2 import fib as _gmp_fib
-except ImportError:  # pragma: no cover - depends on the environment
-    _gmp_fib = None
+# gmpy2 is optional (GMP's Fibonacci is far faster for large n) and importing it costs ~25 ms
+# (it loads importlib.metadata), so it is looked up on the first F(n) that can use it.
+# _gmp_fib: gmpy2.fib once found, None without gmpy2 (or when a test switches it off).
+_NOT_LOOKED_UP: Any = object()
+_gmp_fib: Any = _NOT_LOOKED_UP
 
 Notification = int | str | None
 
@@ -32,7 +33,6 @@ _SPLIT_BITS = 1 << 21
 # by 7.5x at n = 10**5. Only up to 10**8 (0.44 s, an 8.7 MB result): a GMP call cannot be
 # interrupted by Ctrl-C, and GMP aborts the whole process when an allocation fails, where
 # CPython raises MemoryError. Above, CPython ints take over: slower, but stoppable and safe.
-_GMP_CROSSOVER = 94
 _GMP_FIB_MAX = 100_000_000
 
 _FIZZBUZZ: tuple[str | None, ...] = tuple(
@@ -129,12 +129,24 @@ def _lucas_doubling(n: int) -> int:
     return _mul(f, lucas)  # F(2k) = F(k)L(k)
 
 
+def _gmp() -> Any:
+    """gmpy2.fib, imported on first use; None when gmpy2 is not installed."""
+    global _gmp_fib
+    if _gmp_fib is _NOT_LOOKED_UP:
+        try:
+            from gmpy2 import fib
+        except ImportError:  # pragma: no cover - depends on the environment
+            fib = None
+        _gmp_fib = fib
+    return _gmp_fib
+
+
 def _fib_large(n: int, func: str) -> int:
     if n <= _TABLE_MAX:
         return _FIB[n]
     if n.bit_length() > _N_BITS_MAX:
         raise OverflowError(f"{func}() argument is too large: F(n) for n >= 2**40 would need over 90 GB")
-    if _gmp_fib is not None and _GMP_CROSSOVER <= n <= _GMP_FIB_MAX:
+    if n <= _GMP_FIB_MAX and _gmp() is not None:
         return int(_gmp_fib(n))
     return _lucas_doubling(n)
 

@@ -115,11 +115,6 @@ def create_app(notify: Notify | None = None) -> Flask:
     return app
 
 
-def constant_app() -> Flask:
-    """The same endpoint returning a constant: the benchmark's ``limit``."""
-    return create_app(lambda day: None)
-
-
 _MESSAGE: dict[str, Any] = {
     "description": "the notification: F(day) on days divisible by 7, else FizzBuzz, or null",
     "nullable": True,
