@@ -15,4 +15,3 @@ def load(path: str | Path) -> dict[str, dict[str, Any]]:
     if missing:
         raise ValueError(f"{path} is not pytest-benchmark JSON: no {', '.join(sorted(missing))}")
     return {bench["name"]: {**bench["stats"], **bench.get("extra_info", {})} for bench in data["benchmarks"]}
-

@@ -131,7 +131,7 @@ def _lucas_doubling(n: int) -> int:
 
 def _gmp() -> Any:
     """gmpy2.fib, imported on first use; None when gmpy2 is not installed."""
-    global _gmp_fib
+    global _gmp_fib  # noqa: PLW0603 - set once, on first need
     if _gmp_fib is _NOT_LOOKED_UP:
         try:
             from gmpy2 import fib
