@@ -1,8 +1,15 @@
-"""The main job: run the suite, count instructions, print the comparison and the goals.
+"""fastfun's benchmark tooling, one command line.
 
-    python -m benchmarks [--no-instructions] [--out DIR]
+    python -m benchmarks [run] [--no-instructions] [--out DIR]   # the main job
+    python -m benchmarks count [FILTER ...] [-o FILE]             # exact counts per round
+    python -m benchmarks bmf RESULTS [--instructions] [-o FILE]   # Bencher Metric Format
+    python -m benchmarks plot RESULTS [-o FILE]                   # the picture
+    python -m benchmarks gate --base REV [...]                    # block a regression
+    python -m benchmarks gate bisect --good REV --bad REV --case NAME
+    python -m benchmarks history [-o FILE.png]                    # counts over history
 
-Writes ``results.json`` (pytest-benchmark, for Bencher's python_pytest adapter),
+The main job runs the suite, counts instructions, prints the comparison and the goals, and
+writes ``results.json`` (pytest-benchmark, for Bencher's python_pytest adapter),
 ``instructions.json``, ``bmf.json`` (Bencher Metric Format) and ``benchmarks.png`` to DIR
 (default ``.benchmarks-out``). Exit status 1 when a speed goal is missed.
 """
@@ -14,10 +21,11 @@ import json
 import platform
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from benchmarks import bmf, counting, goals, plot, results
+from benchmarks import bmf, counting, goals, history, plot, results
+from benchmarks.gate.__main__ import main as gate_main
 from benchmarks.workloads import CASES, workloads
 
 
@@ -68,6 +76,21 @@ def goal_report(times: dict[str, float], counts: dict[str, float]) -> tuple[str,
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    commands: dict[str, Callable[[Sequence[str]], int]] = {
+        "count": counting.main,
+        "bmf": bmf.main,
+        "plot": plot.main,
+        "gate": gate_main,
+        "history": history.main,
+    }
+    if arguments[:1] and arguments[0] in commands:
+        return commands[arguments[0]](arguments[1:])
+    return run(arguments[1:] if arguments[:1] == ["run"] else arguments)
+
+
+def run(argv: Sequence[str]) -> int:
+    """The main job."""
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )

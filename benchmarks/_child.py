@@ -1,6 +1,6 @@
 """What runs in the measured interpreter.
 
-    python -m benchmarks._child count BRIDGE NAME [NAME ...]   # under callgrind
+    python -m benchmarks._child count BRIDGE [--rounds N] NAME [NAME ...]   # under callgrind
     python -m benchmarks._child time NAME ROUNDS                # wall time of ROUNDS rounds
 
 ``count`` runs inside ``valgrind --tool=callgrind --instr-atstart=no``: start-up and imports
@@ -8,7 +8,9 @@ run uninstrumented, and for each case, after a warm-up round, it switches instru
 and dumps two profiles, one of zero rounds and one of ``rounds_for(case)`` rounds, through
 the very same code path, then prints how long that took. Their difference is the rounds and
 nothing else: not the start-up, the working directory, the environment or the process id
-(benchmarks/counting.py reads the dumps). It prints one line per case as it goes.
+(benchmarks/counting.py reads the dumps). Then, uninstrumented, it counts the memory the
+rounds allocate and retain the same way (zero rounds against k, through the same code). It
+prints a line per case as it goes.
 
 Kept apart from the rest of the tooling so that the measured interpreter imports as little as
 possible.
@@ -44,7 +46,55 @@ def _measure(zero: Any, dump: Any, round_: Callable[[], Any], rounds: int, tag: 
     dump(tag)
 
 
+def _allocations(mem_blocks: Any, mem_bytes: Any, round_: Callable[[], Any], rounds: int) -> list[int]:
+    # Blocks and bytes allocated by the rounds.
+    blocks, size = mem_blocks(), mem_bytes()
+    for _ in range(rounds):
+        round_()
+    return [mem_blocks() - blocks, mem_bytes() - size]
+
+
+def _retained(round_: Callable[[], Any], rounds: int) -> int:
+    # Blocks still held after the rounds and a full collection (a pass of its own: the
+    # figures of the other one are objects too).
+    gc.collect()
+    held = sys.getallocatedblocks()
+    for _ in range(rounds):
+        round_()
+    gc.collect()
+    return sys.getallocatedblocks() - held
+
+
+def _memory(bridge: Any, round_: Callable[[], Any], rounds: int) -> list[float]:
+    """Per round: blocks and bytes allocated, blocks retained; and collector runs per 1,000
+    rounds with the collector on (information). Uninstrumented, after the count."""
+    bridge.fastfun_mem_install()
+    _allocations(bridge.fastfun_mem_blocks, bridge.fastfun_mem_bytes, round_, 0)  # warms this code
+    none = _allocations(bridge.fastfun_mem_blocks, bridge.fastfun_mem_bytes, round_, 0)
+    some = _allocations(bridge.fastfun_mem_blocks, bridge.fastfun_mem_bytes, round_, rounds)
+    _retained(round_, 0)
+    none.append(_retained(round_, 0))
+    some.append(_retained(round_, rounds))
+    per_round = [(k - z) / rounds for k, z in zip(some, none, strict=True)]
+    runs = [0]
+
+    def seen(phase: str, info: dict[str, int]) -> None:
+        runs[0] += phase == "start"
+
+    gc_rounds = 1000 if rounds >= 5 else rounds
+    gc.callbacks.append(seen)
+    gc.enable()
+    for _ in range(gc_rounds):
+        round_()
+    gc.disable()
+    gc.callbacks.remove(seen)
+    return [*per_round, runs[0] * 1000 / gc_rounds]
+
+
 def count(bridge_path: str, names: list[str]) -> None:
+    rounds_override = None
+    if names[:1] == ["--rounds"]:
+        rounds_override, names = int(names[1]), names[2:]
     bridge = ctypes.CDLL(bridge_path)
     # Bound once: ctypes builds a function object on first access, which must not be counted.
     zero, dump, start, stop = (
@@ -54,6 +104,7 @@ def count(bridge_path: str, names: list[str]) -> None:
         bridge.fastfun_cg_stop,
     )
     dump.argtypes = [ctypes.c_char_p]
+    bridge.fastfun_mem_blocks.restype = bridge.fastfun_mem_bytes.restype = ctypes.c_ulonglong
     if not bridge.fastfun_cg_running():
         print("error not running under valgrind", flush=True)
         sys.exit(2)
@@ -64,7 +115,7 @@ def count(bridge_path: str, names: list[str]) -> None:
         if round_ is None:
             print(f"cannot {name} {error}", flush=True)
             continue
-        rounds = rounds_for(BY_NAME[name])
+        rounds = rounds_override or rounds_for(BY_NAME[name])
         tags = [f"{name}{SEPARATOR}{k}".encode() for k in ("warm-up", 0, rounds)]
         round_()  # warm-up: first-call caches, lazily built tables, imports
         round_()
@@ -75,7 +126,10 @@ def count(bridge_path: str, names: list[str]) -> None:
         _measure(zero, dump, round_, 0, tags[1])
         _measure(zero, dump, round_, rounds, tags[2])
         stop()
-        print(f"done {name} {rounds} {time.perf_counter() - began:.6f}", flush=True)
+        measured = time.perf_counter() - began
+        memory = " ".join(repr(figure) for figure in _memory(bridge, round_, rounds))
+        print(f"memory {name} {memory}", flush=True)
+        print(f"done {name} {rounds} {measured:.6f}", flush=True)
 
 
 def timed(name: str, rounds: int) -> None:

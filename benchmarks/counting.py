@@ -23,6 +23,7 @@ import re
 import shutil
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import threading
 import time
@@ -59,7 +60,16 @@ class Counted:
     measured_seconds: float = 0.0  # the instrumented part: the rounds under callgrind
     error: str | None = None
     timed_out: bool = False
-    profile: Path | None = None  # callgrind's dump of the k rounds, while it is kept
+    # callgrind's dumps of the k rounds and of zero rounds, where the caller keeps them
+    profile: Path | None = None
+    zero_profile: Path | None = None
+    # Per round, counted after the instructions with the interpreter's allocators wrapped:
+    # blocks and bytes allocated, blocks retained after a full collection; and garbage
+    # collector runs per 1,000 rounds with the collector on (information only).
+    blocks: float | None = None
+    bytes: float | None = None
+    retained: float | None = None
+    gc_runs: float | None = None
 
 
 def valgrind_available() -> bool:
@@ -72,17 +82,19 @@ def cache_dir() -> Path:
 
 
 def bridge() -> Path:
-    """The client-request library, compiled once per source and compiler."""
+    """The bridge library, compiled once per source, compiler and Python (the measured
+    interpreters are this Python or venvs of it: its headers fit them)."""
     source = BRIDGE_SOURCE.read_bytes()
     compiler = os.environ.get("CC", "cc")
-    key = hashlib.sha256(source + compiler.encode()).hexdigest()[:16]
+    include = sysconfig.get_paths()["include"]
+    key = hashlib.sha256(source + f"{compiler} {include} {sys.version}".encode()).hexdigest()[:16]
     library = cache_dir() / f"callgrind_bridge-{key}.so"
     if library.exists():
         return library
     library.parent.mkdir(parents=True, exist_ok=True)
     partial = library.with_suffix(f".{os.getpid()}-{threading.get_ident()}.tmp")
     result = subprocess.run(
-        [compiler, "-O2", "-shared", "-fPIC", "-o", str(partial), str(BRIDGE_SOURCE)],
+        [compiler, "-O2", "-shared", "-fPIC", f"-I{include}", "-o", str(partial), str(BRIDGE_SOURCE)],
         capture_output=True,
         text=True,
     )
@@ -139,11 +151,13 @@ def count_one(
     harness: Path | None = None,
     timeout: float | None = None,
     keep: Path | None = None,
+    rounds: int | None = None,
 ) -> Counted:
     """One case's count, in a callgrind process of its own: no other case's work can move
     it (run in one process, cases were seen to shift each other's counts through the
     interpreter's specialisation caches and the heap). ``harness``: a directory from
-    make_harness (default: this package's own). ``keep``: a folder where its profile stays."""
+    make_harness (default: this package's own). ``keep``: a folder where its profiles stay.
+    ``rounds``: instead of the case's own number (a slow head counted once to explain it)."""
     library = bridge()
     began = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="fastfun-count-") as scratch:
@@ -162,6 +176,7 @@ def count_one(
             "benchmarks._child",
             "count",
             str(library),
+            *(["--rounds", str(rounds)] if rounds else []),
             name,
         ]
         try:
@@ -180,16 +195,22 @@ def count_one(
             tail = "\n".join(result.stderr.splitlines()[-12:])
             raise CountError(f"callgrind failed on {name} (exit {result.returncode}):\n{tail}")
         rounds_text, measured = done[0][len(f"done {name} ") :].split()
-        rounds = int(rounds_text)
+        k = int(rounds_text)
         dumps = _dumps(out)
-        zero, full = dumps.get(f"{name}{SEPARATOR}0"), dumps.get(f"{name}{SEPARATOR}{rounds}")
+        zero, full = dumps.get(f"{name}{SEPARATOR}0"), dumps.get(f"{name}{SEPARATOR}{k}")
         if zero is None or full is None:
             raise CountError(f"callgrind wrote no profile for {name}")
-        counted = Counted(name, (_totals(full) - _totals(zero)) / rounds, rounds, seconds, float(measured))
+        counted = Counted(name, (_totals(full) - _totals(zero)) / k, k, seconds, float(measured))
+        for line in lines:
+            if line.startswith(f"memory {name} "):
+                figures = [float(x) for x in line[len(f"memory {name} ") :].split()]
+                counted.blocks, counted.bytes, counted.retained, counted.gc_runs = figures
         if keep is not None:
             keep.mkdir(parents=True, exist_ok=True)
             counted.profile = keep / f"callgrind.out.{_file_name(name)}"
+            counted.zero_profile = keep / f"callgrind.out.{_file_name(name)}.zero-rounds"
             shutil.copyfile(full, counted.profile)
+            shutil.copyfile(zero, counted.zero_profile)
         return counted
 
 
@@ -235,7 +256,7 @@ def describe(counted: Counted) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m benchmarks.counting", description="Print the instructions per round of every case."
+        prog="python -m benchmarks count", description="Print the instructions per round of every case."
     )
     parser.add_argument(
         "filters", nargs="*", metavar="FILTER", help="only cases whose name contains one of these"
@@ -253,10 +274,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CountError as error:
         print(f"counting: {error}", file=sys.stderr)
         return 2
-    figures = {name: c.per_round for name, c in counts.items()}
+    figures = {
+        name: {
+            "instructions": c.per_round,
+            "blocks": c.blocks,
+            "bytes": c.bytes,
+            "retained": c.retained,
+            "gc_runs": c.gc_runs,
+        }
+        for name, c in counts.items()
+    }
     if args.output:
         Path(args.output).write_text(json.dumps(figures, indent=2) + "\n")
-    return 0 if all(value is not None for value in figures.values()) else 1
+    return 0 if all(c.per_round is not None for c in counts.values()) else 1
 
 
 if __name__ == "__main__":

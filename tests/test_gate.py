@@ -8,10 +8,12 @@ passes; a head cannot loosen the rules that judge it.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -69,8 +71,9 @@ def commit(repo: Path, message: str, *args: str) -> None:
 
 def gate(repo: Path, *args: str, cases: str = CASES) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("FASTFUN_")}
+    out = [] if "--out" in args else ["--out", tempfile.mkdtemp(prefix="gate-report-")]
     result = subprocess.run(
-        [sys.executable, "-m", "benchmarks.gate", "--repo", str(repo), "--cases", cases, *args],
+        [sys.executable, "-m", "benchmarks.gate", "--repo", str(repo), "--cases", cases, *out, *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -151,28 +154,132 @@ NAIVE_V3 = {
 
 
 @end_to_end
-def test_the_talks_regression_is_blocked_by_the_bases_rules_and_passes_once_accepted(tmp_path: Path) -> None:
+def test_the_talks_regression_is_blocked_explained_and_passes_once_accepted(tmp_path: Path) -> None:
     repo = clone_with_change(tmp_path, NAIVE_V3, "v3: naive recursive Fibonacci")
-    result = gate(repo, "--base", "HEAD~1")
+    out, report = tmp_path / "profiles", tmp_path / "gate.json"
+    markdown = tmp_path / "gate.md"
+    result = gate(
+        repo, "--base", "HEAD~1", "--out", str(out), "--json", str(report), "--markdown", str(markdown)
+    )
     assert result.returncode == 1, result.stdout + result.stderr
     assert "the head changes the benchmark tooling (benchmarks/gate/rules.json)" in result.stdout
     assert "rules from benchmarks/gate/rules.json of the base: +3.0%" in result.stdout
     assert "REGRESSION (over 20x its base)" in result.stdout
     assert ratios(result.stdout)["test_fibonacci_month[compiled]"] == "1.000"
 
-    # A stopped head has no ratio for a scoped acceptance to check: only the plain form covers it.
-    commit(
-        repo,
-        "v3: naive recursive Fibonacci\n\n"
-        "Performance-Accepted: *days_in_month[v3-compiled] <= 1000000: not enough",
-        "--amend",
-    )
-    assert gate(repo, "--base", "HEAD~1").returncode == 1
+    # Where the instructions went: the new recursive function, with 2F(n+1)-1 calls summed
+    # over days 7, 14, 21 and 28, carrying nearly all of the head's round.
+    explained = json.loads(report.read_text())
+    (row,) = [r for r in explained["rows"] if r["name"] == "test_days_in_month[v3-compiled]"]
+    assert explained["exit_status"] == 1 and row["verdict"] == "REGRESSION (over 20x its base)"
+    top = row["functions"][0]
+    assert top["function"] == "fastfun._core._naive_fibonacci"
+    assert (top["base_calls"], top["head_calls"]) == (0, 1_065_138)
+    assert top["head_inclusive"] > 0.99 * 125_000_000
+    assert re.search(r"fastfun\._core\._naive_fibonacci +0 +[\d,]+ +0 -> 1,065,138", result.stdout)
+    assert (out / "head" / "callgrind.out.test_days_in_month_v3-compiled").exists()
+    assert "### Where the instructions went: `test_days_in_month[v3-compiled]`" in markdown.read_text()
+
     commit(repo, "v3: naive recursive Fibonacci\n\nPerformance-Accepted: the talk's demo", "--amend")
     accepted = gate(repo, "--base", "HEAD~1")
     assert accepted.returncode == 0, accepted.stdout + accepted.stderr
     assert "accepted: the talk's demo" in accepted.stdout
     assert "gate: Performance-Accepted for every case: the talk's demo" in accepted.stdout
+
+
+MEMORY = {
+    "src/fastfun/_core.pyx": {
+        # A leak: one new object kept per call, in a module-level list...
+        "def fun_notification(n, /):": "_KEPT = []\n\n\ndef fun_notification(n, /):",
+        "    return _notify(n)\n": "    _KEPT.append([n])\n    return _notify(n)\n",
+        # ... and a temporary list per call, dropped at once.
+        "    if _small_count(n, &v) and v <= TABLE_MAX:\n        return _FIB[v]\n": (
+            "    temporary = [n]\n"
+            "    del temporary\n"
+            "    if _small_count(n, &v) and v <= TABLE_MAX:\n        return _FIB[v]\n"
+        ),
+    }
+}
+
+
+@end_to_end
+def test_a_leak_and_a_temporary_list_are_caught_by_the_memory_columns(tmp_path: Path) -> None:
+    repo = clone_with_change(tmp_path, MEMORY, "Keep a list per notification; a temporary per fibonacci")
+    report = tmp_path / "gate.json"
+    result = gate(
+        repo, "--base", "HEAD~1", "--json", str(report), cases="api_fun[compiled],fibonacci_month[compiled]"
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    rows = {row["name"]: row for row in json.loads(report.read_text())["rows"]}
+    leak = rows["test_api_fun[compiled]"]
+    assert leak["verdict"] == "REGRESSION (retains memory)"
+    assert leak["ratio"] <= 1.03  # the instructions alone would have let it through
+    # Each kept list is two blocks: the object and its array of items.
+    assert leak["memory"]["base"]["retained"] == 0 and leak["memory"]["head"]["retained"] == 2
+    temporary = rows["test_fibonacci_month[compiled]"]
+    assert "allocations" in temporary["verdict"]
+    assert temporary["memory"]["head"]["blocks"] == temporary["memory"]["base"]["blocks"] + 4  # 4 calls
+    assert temporary["memory"]["head"]["retained"] == 0
+
+
+def sixteen_commits_with_one_slowdown(tmp_path: Path) -> tuple[Path, str]:
+    """A clone with 16 more commits, each a new build; the 8th slows fun_notification by ~3%."""
+    repo = clone_with_change(
+        tmp_path,
+        {"src/fastfun/_core.pyx": {"\nimport datetime\n": "\n# step 1\nimport datetime\n"}},
+        "step 1",
+    )
+    core = repo / "src" / "fastfun" / "_core.pyx"
+    slow = ""
+    for step in range(2, 17):
+        text = core.read_text().replace(f"# step {step - 1}\n", f"# step {step}\n")
+        if step == 8:
+            for old, new in SPIN["src/fastfun/_core.pyx"].items():
+                text = text.replace(old, new, 1)
+        core.write_text(text)
+        commit(repo, f"step {step}", "-a")
+        if step == 8:
+            slow = subprocess.run(
+                ["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True
+            ).stdout
+    return repo, slow.strip()
+
+
+@end_to_end
+def test_bisect_finds_the_one_slower_commit_of_sixteen_in_five_counts_twice(tmp_path: Path) -> None:
+    repo, slow = sixteen_commits_with_one_slowdown(tmp_path)
+    good = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD~16"], capture_output=True, text=True)
+    bisect = [
+        sys.executable,
+        "-m",
+        "benchmarks.gate",
+        "bisect",
+        "--repo",
+        str(repo),
+        "--good",
+        good.stdout.strip(),
+    ]
+    judged = ["--case", "test_days_in_month[v3-compiled]", "--threshold", "0.01"]
+    answers = []
+    for _ in range(2):
+        result = subprocess.run([*bisect, "--bad", "HEAD", *judged], cwd=ROOT, capture_output=True, text=True)
+        print(result.stdout, result.stderr)
+        assert result.returncode == 0, result.stdout + result.stderr
+        found = re.search(
+            r"^bisect: first commit over \+1\.0%: (\w{12}) step 8$", result.stdout, re.MULTILINE
+        )
+        assert found, result.stdout
+        answers.append(found.group(1))
+        counted = re.search(r"^bisect: (\d+) commits counted", result.stdout, re.MULTILINE)
+        assert counted and int(counted.group(1)) <= 5
+        # every visited commit is printed with its count
+        assert len(re.findall(r"instructions per round", result.stdout)) == int(counted.group(1))
+    assert answers == [slow[:12], slow[:12]]
+
+    # Under `git bisect run`: the repository's HEAD against the good revision; 0 good, 1 bad.
+    assert subprocess.run([*bisect, *judged, "--run"], cwd=ROOT, capture_output=True).returncode == 1
+    subprocess.run(["git", "-C", str(repo), "checkout", "-q", "HEAD~9"], check=True)  # step 7
+    assert subprocess.run([*bisect, *judged, "--run"], cwd=ROOT, capture_output=True).returncode == 0
 
 
 REMOVED = {

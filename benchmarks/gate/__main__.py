@@ -1,4 +1,4 @@
-"""The gate's command line; see the package's docstring."""
+"""The gate's command line: a gate run by default, ``bisect`` to find since when."""
 
 from __future__ import annotations
 
@@ -6,21 +6,23 @@ import argparse
 import os
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from benchmarks import counting
+from benchmarks.gate import bisect as gate_bisect
 from benchmarks.gate import run as gate_run
 from benchmarks.gate.builds import Undecided
 
 CACHE = Path(os.environ.get("FASTFUN_GATE_CACHE") or Path(tempfile.gettempdir()) / "fastfun-gate")
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def _run_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.gate",
-        description=(gate_run.__doc__ or "").strip(),
-        epilog="Exit status: 0 no regression, 1 regression, 2 could not decide.",
+        description=(sys.modules["benchmarks.gate"].__doc__ or "").strip(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="Also: python -m benchmarks.gate bisect --help",
     )
     parser.add_argument(
         "--base", required=True, help="the revision to compare against, e.g. origin/main or HEAD^1"
@@ -30,8 +32,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--threshold",
         type=float,
         default=None,
-        help="the largest accepted instruction increase, as a fraction "
-        "(default: the base's benchmarks/gate/rules.json)",
+        help="the largest accepted increase, as a fraction (default: the base's benchmarks/gate/rules.json)",
     )
     parser.add_argument(
         "--cases", default="", help="only cases whose name contains one of these comma-separated texts"
@@ -42,11 +43,69 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="count even when base and head build the same package",
     )
-    parser.add_argument("--out", help="keep the callgrind profiles of every case that is not ok here")
-    args = parser.parse_args(argv)
+    parser.add_argument(
+        "--out",
+        default="gate-report",
+        help="where the callgrind profiles of cases that are not ok go (gate-report)",
+    )
+    parser.add_argument("--json", help="also write every row, verdict and per-function table as JSON here")
+    parser.add_argument(
+        "--markdown",
+        help="also write the report as markdown here (in GitHub Actions it goes to the job summary as well)",
+    )
+    return parser
+
+
+def _bisect_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.gate bisect",
+        description=(gate_bisect.__doc__ or "").strip(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--good", required=True, help="a revision whose count is the reference")
+    parser.add_argument("--bad", help="a later revision that is over the threshold (not with --run)")
+    parser.add_argument(
+        "--case", required=True, help="the case's full name, e.g. 'test_days_in_month[v3-compiled]'"
+    )
+    parser.add_argument("--threshold", type=float, default=None, help="default: the good revision's rules")
+    parser.add_argument("--repo", default=".", help="the git repository (default: here)")
+    parser.add_argument(
+        "--run", action="store_true", help="judge the repository's HEAD once, for git bisect run"
+    )
+    return parser
+
+
+def _guarded(action: Callable[[], int], undecided: int) -> int:
     if not counting.valgrind_available():
         print("gate: could not decide: valgrind is not installed (apt-get install valgrind)", file=sys.stderr)
-        return 2
+        return undecided
+    try:
+        return action()
+    except Undecided as error:
+        print(f"gate: could not decide: {error}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print("gate: could not decide: interrupted", file=sys.stderr)
+    except Exception as error:  # noqa: BLE001 - fail closed: no bug may read as pass or regression
+        print(f"gate: could not decide: internal error: {type(error).__name__}: {error}", file=sys.stderr)
+    return undecided
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == ["bisect"]:
+        args = _bisect_parser().parse_args(arguments[1:])
+        repo = Path(args.repo).resolve()
+        if args.run:
+            return _guarded(
+                lambda: gate_bisect.run_once(repo, args.good, args.case, args.threshold, CACHE),
+                gate_bisect.CANNOT_DECIDE,
+            )
+        if not args.bad:
+            _bisect_parser().error("--bad is required (or --run, under git bisect run)")
+        return _guarded(
+            lambda: gate_bisect.bisect(repo, args.good, args.bad, args.case, args.threshold, CACHE), 2
+        )
+    args = _run_parser().parse_args(arguments)
     options = gate_run.Options(
         repo=Path(args.repo).resolve(),
         base=args.base,
@@ -55,19 +114,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         patterns=[p for p in args.cases.split(",") if p],
         measure_identical=args.measure_identical,
         cache=CACHE,
-        out=Path(args.out).resolve() if args.out else None,
+        out=Path(args.out).resolve(),
+        json=Path(args.json) if args.json else None,
+        markdown=Path(args.markdown) if args.markdown else None,
     )
-    try:
-        return gate_run.run(options)
-    except Undecided as error:
-        print(f"gate: could not decide: {error}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("gate: could not decide: interrupted", file=sys.stderr)
-        return 2
-    except Exception as error:  # noqa: BLE001 - fail closed: no bug may read as pass or regression
-        print(f"gate: could not decide: internal error: {type(error).__name__}: {error}", file=sys.stderr)
-        return 2
+    return _guarded(lambda: gate_run.run(options), 2)
 
 
 if __name__ == "__main__":

@@ -37,6 +37,7 @@ class Build:
     home: Path
     tree: Path  # the files it was built from
     python: str  # its environment's interpreter
+    fresh: bool = False  # built now, not taken from the cache
 
 
 def git(repo: Path, *args: str) -> str:
@@ -125,6 +126,7 @@ def _build(repo: Path, made: Build, cython: str, constraints: str, log: counting
             if subprocess.run(step, stdout=out, stderr=subprocess.STDOUT, env=env).returncode:
                 raise Undecided(f"building {rev} failed: see {home / 'build.log'}")
     (home / "ok").touch()
+    made.fresh = True
     return made
 
 

@@ -1,5 +1,10 @@
 """The gate's rules and verdicts: what counts as a regression, and what a pull request accepts.
 
+A case regresses when its instructions per round grow by more than the threshold, when it
+retains memory per round where the base retained none (a leak, an unbounded cache), when it
+allocates more blocks or bytes per round than the threshold allows, or when its wall time
+trips the tripwire; a head over ``hang`` times its base, or a case the head removed, too.
+
 The rules (``rules.json``) are read from the base revision, so that a change cannot loosen
 the gate that judges it. A slowdown made on purpose is accepted by a commit trailer in the
 range being judged:
@@ -19,7 +24,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from benchmarks.counting import Counted
 from benchmarks.gate.builds import Undecided, git, show
+from benchmarks.gate.explain import Change
 
 RULES = "benchmarks/gate/rules.json"
 TRAILER = "Performance-Accepted"
@@ -106,6 +113,28 @@ def acceptances(repo: Path, base: str, head: str) -> list[Acceptance]:
     return found
 
 
+@dataclass(frozen=True)
+class Memory:
+    """Per round: blocks and bytes allocated, blocks retained; collector runs per 1,000 rounds."""
+
+    blocks: float
+    bytes: float
+    retained: float
+    gc_runs: float
+
+    @classmethod
+    def of(cls, counted: Counted) -> Memory | None:
+        figures = (counted.blocks, counted.bytes, counted.retained, counted.gc_runs)
+        if any(figure is None for figure in figures):
+            return None  # a harness from before memory was counted
+        blocks, size, retained, gc_runs = (float(figure or 0) for figure in figures)
+        return cls(blocks, size, retained, gc_runs)
+
+
+def _over(head: float, base: float, threshold: float) -> bool:
+    return head > base * (1 + threshold)
+
+
 @dataclass
 class Row:
     name: str
@@ -115,6 +144,9 @@ class Row:
     status: str = "counted"  # counted, skipped, new, removed, stopped
     notes: list[str] = field(default_factory=list)
     accepted: Acceptance | None = None
+    base_memory: Memory | None = None
+    head_memory: Memory | None = None
+    changes: list[Change] = field(default_factory=list)  # where the instructions went
 
     @property
     def ratio(self) -> float | None:
@@ -137,10 +169,21 @@ class Row:
             raise Undecided(f"{self.name}: no count for both sides")
         if ratio > rules.hang or (self.time_ratio is not None and self.time_ratio > rules.hang):
             return f"REGRESSION (over {rules.hang:g}x its base)"
+        reasons = []  # every reason, so that each column's finding is named
         if ratio > 1 + rules.threshold:
-            return "REGRESSION (instructions)"
+            reasons.append("instructions")
+        base, head = self.base_memory, self.head_memory
+        if base is not None and head is not None:
+            if base.retained == 0 and head.retained > 0:
+                reasons.append("retains memory")
+            if _over(head.blocks, base.blocks, rules.threshold) or _over(
+                head.bytes, base.bytes, rules.threshold
+            ):
+                reasons.append("allocations")
         if self.time_ratio is not None and self.time_ratio > rules.tripwire:
-            return "REGRESSION (time tripwire)"
+            reasons.append("time tripwire")
+        if reasons:
+            return f"REGRESSION ({', '.join(reasons)})"
         if ratio < 1 - rules.threshold:
             return "improved"
         return "ok"

@@ -1,4 +1,5 @@
-"""One gate run: build both revisions, count, recount what is not ok, time, judge, print."""
+"""One gate run: build both revisions, count, recount and explain what is not ok, time, judge,
+report."""
 
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks import counting
-from benchmarks.gate import builds, judge, tripwire
+from benchmarks.gate import builds, explain, judge, report, tripwire
 from benchmarks.gate.builds import Build, Undecided
 
 BASE_TIMEOUT = 600.0  # seconds for one base count: past it the gate cannot decide
+EXPLAIN_TIMEOUT = 300.0  # seconds for one round of a stopped head, counted to explain it
 TOOLING = ("benchmarks", "build-constraints.txt")
 WORKLOADS = "benchmarks/workloads.py"
 
@@ -28,7 +30,9 @@ class Options:
     patterns: list[str]
     measure_identical: bool
     cache: Path
-    out: Path | None
+    out: Path  # the callgrind profiles of every case that is not ok
+    json: Path | None = None
+    markdown: Path | None = None
 
 
 def say(text: str) -> None:
@@ -122,9 +126,13 @@ def run(options: Options) -> int:
         new, python=head.python, harness=head_harness, progress=lambda line: say(f"  head (new)  {line}")
     ).items():
         rows[name].head = counted.per_round
-    flagged = [n for n in to_count if rows[n].status == "counted" and rows[n].verdict(rules) != "ok"]
+        rows[name].head_memory = judge.Memory.of(counted)
+    flagged = [n for n in to_count if rows[n].verdict(rules) != "ok"]
     if flagged:
-        say(f"recounting {len(flagged)} case(s) that are not ok: the same count twice, or no verdict")
+        say(
+            f"recounting {len(flagged)} case(s) that are not ok: the same figures twice, or no verdict; "
+            f"their profiles go to {options.out}"
+        )
         _count(rows, flagged, base, head, base_harness, rules, options.out, started)
     say(f"counted in {time.monotonic() - started:.0f} s; timing {rules.pairs} interleaved pairs per case")
     for name in to_count:
@@ -133,7 +141,7 @@ def run(options: Options) -> int:
             row.time_ratio, note = tripwire.ratio(base, head, base_harness, name, rules.pairs, rules.hang)
             if note:
                 row.notes.append(note)
-    return _report(rows, rules, base, head, repo, time.monotonic() - began)
+    return _judge(rows, rules, base, head, repo, options, time.monotonic() - began)
 
 
 def _unchanged(repo: Path, base: str, head: str, frozen_on: Sequence[str] | None) -> bool:
@@ -152,7 +160,9 @@ def _count(
     keep: Path | None,
     started: float,
 ) -> None:
-    """Counts base then head of each case, two cases at a time; a recount must agree exactly."""
+    """Counts base then head of each case, two cases at a time. With ``keep`` it is the
+    recount of cases that are not ok: the figures must agree exactly, and the profiles kept
+    there explain where the instructions went."""
 
     def one(name: str) -> None:
         row = rows[name]
@@ -175,16 +185,11 @@ def _count(
         )
         if h.per_round is None and not h.timed_out:
             raise Undecided(f"the head cannot run {name}, a case it defines: {h.error}")
-        if row.base is not None:  # a recount
-            if b.per_round != row.base or (h.per_round or math.inf) != row.head:
-                raise Undecided(
-                    f"{name}: a recount differs ({row.base} -> {b.per_round} base, "
-                    f"{row.head} -> {h.per_round} head); counts that move decide nothing"
-                )
-            say(f"  recount    {name}: the same, to the instruction")
+        if keep is not None:
+            _recounted(row, b, h, keep, head.python, harness)
             return
-        row.base = b.per_round
-        row.head = math.inf if h.timed_out else h.per_round
+        row.base, row.base_memory = b.per_round, judge.Memory.of(b)
+        row.head, row.head_memory = (math.inf, None) if h.timed_out else (h.per_round, judge.Memory.of(h))
         if h.timed_out:
             row.status = "stopped"
             row.notes.append(
@@ -201,18 +206,52 @@ def _count(
         list(pool.map(one, names))
 
 
-def _figure(value: float | None) -> str:
-    if value is None:
-        return "-"
-    return "stopped" if math.isinf(value) else f"{value:,.0f}"
+def _recounted(
+    row: judge.Row, b: counting.Counted, h: counting.Counted, keep: Path, head_python: str, harness: Path
+) -> None:
+    """Checks a recount against the first count and explains the case from its profiles."""
+    first = (row.base, row.base_memory, row.head, row.head_memory)
+    again = (b.per_round, judge.Memory.of(b), math.inf if h.timed_out else h.per_round, judge.Memory.of(h))
+    if h.timed_out:
+        again = (*again[:3], None)
+    if again != first:
+        raise Undecided(
+            f"{row.name}: a recount differs ({first} then {again}); figures that move decide nothing"
+        )
+    say(f"  recount    {row.name}: the same, to the instruction and the block")
+    if h.timed_out:
+        # One round, without the time limit, is enough to see where a stopped head spends.
+        h = counting.count_one(
+            row.name,
+            python=head_python,
+            harness=harness,
+            timeout=EXPLAIN_TIMEOUT,
+            keep=keep / "head",
+            rounds=1,
+        )
+    if b.profile and b.zero_profile and h.profile and h.zero_profile:
+        head_profile = explain.per_round(h.profile, h.zero_profile, h.rounds)
+        row.changes = explain.changes(explain.per_round(b.profile, b.zero_profile, b.rounds), head_profile)
+        if row.status == "stopped" and row.base:
+            row.notes.append(
+                f"one head round, counted to explain it: {head_profile.total:,.0f} instructions "
+                f"({head_profile.total / row.base:,.0f}x)"
+            )
+    elif h.timed_out:
+        row.notes.append(f"no profile: one head round ran over {EXPLAIN_TIMEOUT:.0f} s")
 
 
-def _report(
-    rows: dict[str, judge.Row], rules: judge.Rules, base: Build, head: Build, repo: Path, seconds: float
+def _judge(
+    rows: dict[str, judge.Row],
+    rules: judge.Rules,
+    base: Build,
+    head: Build,
+    repo: Path,
+    options: Options,
+    seconds: float,
 ) -> int:
     accepted = judge.acceptances(repo, base.commit, head.commit)
-    regressions, unaccepted = [], []
-    print(f"\n{'benchmark':<36} {'base':>14} {'head':>14} {'ratio':>8} {'time':>6}  verdict")
+    verdicts, regressions, unaccepted = {}, [], []
     for row in rows.values():
         verdict = row.verdict(rules)
         if verdict.startswith("REGRESSION"):
@@ -222,36 +261,36 @@ def _report(
                 verdict += f", accepted: {row.accepted.reason}"
             else:
                 unaccepted.append(row)
-        ratio = row.ratio
-        shown = "-" if ratio is None else ("inf" if math.isinf(ratio) else f"{ratio:.3f}")
-        timed = (
-            "-"
-            if row.time_ratio is None
-            else ("inf" if math.isinf(row.time_ratio) else f"{row.time_ratio:.2f}")
+        verdicts[row.name] = verdict
+    if not regressions:
+        status, summary = (
+            0,
+            (
+                f"no regression: every instruction ratio within +{rules.threshold:.1%}, no memory retained or "
+                f"allocated beyond it, every time ratio within {rules.tripwire:g}x"
+            ),
         )
-        print(
-            f"{row.name:<36} {_figure(row.base):>14} {_figure(row.head):>14} {shown:>8} {timed:>6}  "
-            f"{verdict}" + "".join(f"; {note}" for note in row.notes)
+    elif not unaccepted:
+        status, summary = (
+            0,
+            f"{len(regressions)} regression(s), each accepted by a Performance-Accepted trailer",
         )
-    print(
-        f"\n(base {base.rev} = {base.commit[:12]}, head {head.rev} = {head.commit[:12]}; instructions "
-        f"per round; 'time': the tripwire, median head/base of {rules.pairs} interleaved pairs; "
-        f"the gate took {seconds:.0f} s)"
+    else:
+        status, summary = (
+            1,
+            (
+                f"REGRESSION in {len(unaccepted)} case(s): {', '.join(r.name for r in unaccepted)} (over "
+                f"+{rules.threshold:.1%} instructions or allocations, memory retained, {rules.tripwire:g}x time, "
+                "or removed; if it is meant, add a trailer 'Performance-Accepted: <case glob> <= <max ratio>: "
+                "<reason>')"
+            ),
+        )
+    outcome = report.Outcome(
+        list(rows.values()), verdicts, rules, base, head, accepted, seconds, status, summary, options.out
     )
+    print(report.terminal(outcome))
     for acceptance in accepted:
         say(f"Performance-Accepted for {acceptance}")
-    if not regressions:
-        say(
-            f"no regression: every instruction ratio within +{rules.threshold:.1%}, every time ratio "
-            f"within {rules.tripwire:g}x"
-        )
-        return 0
-    if not unaccepted:
-        say(f"{len(regressions)} regression(s), each accepted by a Performance-Accepted trailer")
-        return 0
-    say(
-        f"REGRESSION in {len(unaccepted)} case(s): {', '.join(r.name for r in unaccepted)} "
-        f"(over +{rules.threshold:.1%} instructions or {rules.tripwire:g}x time, or removed; if it is "
-        f"meant, add a trailer 'Performance-Accepted: <case glob> <= <max ratio>: <reason>')"
-    )
-    return 1
+    report.write(outcome, options.json, options.markdown)
+    say(summary)
+    return status
