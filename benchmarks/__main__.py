@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import subprocess
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -102,20 +101,7 @@ def run(argv: Sequence[str]) -> int:
     results_file = out / "results.json"
 
     print("== timing the suite with pytest-benchmark", flush=True)
-    run = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "benchmarks",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            f"--benchmark-json={results_file}",
-            "--benchmark-columns=median,iqr,rounds",
-            "--benchmark-sort=name",
-        ]
-    )
+    run = results.time_suite(results_file, "--benchmark-columns=median,iqr,rounds", "--benchmark-sort=name")
     if run.returncode != 0:
         print("benchmarks: the suite failed", file=sys.stderr)
         return 2

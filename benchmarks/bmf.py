@@ -58,10 +58,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("-o", "--output", default="bmf.json", help="default: bmf.json")
     args = parser.parse_args(argv)
-    try:
-        stats = results.load(args.results)
-    except (OSError, ValueError) as error:
-        print(f"bmf: {error}", file=sys.stderr)
+    stats = results.load_for("bmf", args.results)
+    if stats is None:
         return 2
     counts = None
     if args.instructions:

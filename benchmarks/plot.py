@@ -76,10 +76,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("-o", "--output", default="benchmarks.png", help="default: benchmarks.png")
     parser.add_argument("--title", default="", help="a title for the figure")
     args = parser.parse_args(argv)
-    try:
-        stats = results.load(args.results)
-    except (OSError, ValueError) as error:
-        print(f"plot: {error}", file=sys.stderr)
+    stats = results.load_for("plot", args.results)
+    if stats is None:
         return 2
     plot(stats, args.output, args.title)
     print(f"plot: wrote {args.output}")

@@ -16,29 +16,22 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import atheris
 
 with atheris.instrument_imports():
     import fastfun._core as compiled
+
     import fastfun._core_py as pure
 
-PER_DAY = ["fibonacci", "fizz", "fizzbuzz", "fun_notification"]
+# The argument kinds and the outcome comparison are the tests' own (tests/kinds.py).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from kinds import PER_DAY, Index, Subclass, outcome
+
 # F(n) between these bounds is correct but slow; the fuzzer's time is better spent elsewhere.
 SLOW_FIB = (50_000, 2**40)
-
-
-class Index:
-    def __init__(self, value: int) -> None:
-        self.value = value
-
-    def __index__(self) -> int:
-        return self.value
-
-
-class Subclass(int):
-    pass
 
 
 def integer(data: atheris.FuzzedDataProvider) -> int:
@@ -79,14 +72,6 @@ def days(data: atheris.FuzzedDataProvider) -> tuple[Callable[[], Any], str]:
         return (lambda: (x for x in items)), "generator"
     value = scalar(data)
     return (lambda: value), "scalar"
-
-
-def outcome(call: Callable[[], Any]) -> tuple[str, Any, Any]:
-    try:
-        result = call()
-    except Exception as error:  # noqa: BLE001 - any exception is compared
-        return ("raised", type(error), str(error))
-    return ("returned", type(result), result)
 
 
 def check(name: str, args: Callable[[], list[Any]]) -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import importlib
 import signal
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -15,18 +17,24 @@ import pytest
 BACKENDS = ["int", "gmp"]
 
 
+# Both cores compute F(n) beyond the table with the twin's code (written once), so the
+# switch between gmpy2 and CPython ints lives there.
+TWIN = importlib.import_module("fastfun._core_py")
+SCENARIOS = Path(__file__).resolve().parent / "scenarios"
+
+
 @pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest, core: ModuleType) -> Iterator[str]:
     """Run a test with gmpy2 taking over large n, and with CPython ints alone."""
     if request.param == "int":
-        saved = core._gmp()
-        core.__dict__["_gmp_fib"] = None
+        saved = TWIN._gmp()
+        TWIN.__dict__["_gmp_fib"] = None
         try:
             yield "int"
         finally:
-            core.__dict__["_gmp_fib"] = saved
+            TWIN.__dict__["_gmp_fib"] = saved
     else:
-        if core._gmp() is None:
+        if TWIN._gmp() is None:
             pytest.skip("gmpy2 is not installed (pip install 'fastfun[gmp]')")
         yield "gmp"
 
@@ -49,16 +57,16 @@ def test_above_the_gmp_limit_cpython_ints_take_over_exactly(
 ) -> None:
     # Above _GMP_FIB_MAX the interruptible int loop runs even with gmpy2 installed: a spy in
     # gmpy2's place sees exactly the n up to the limit, and the answers stay exact.
-    monkeypatch.setattr(core, "_GMP_FIB_MAX", 1000)
+    monkeypatch.setattr(TWIN, "_GMP_FIB_MAX", 1000)
     handed: list[int] = []
-    gmp_fib = core._gmp()
+    gmp_fib = TWIN._gmp()
     if gmp_fib is not None:
 
         def spy(n: int) -> Any:
             handed.append(n)
             return gmp_fib(n)
 
-        monkeypatch.setitem(core.__dict__, "_gmp_fib", spy)
+        monkeypatch.setitem(TWIN.__dict__, "_gmp_fib", spy)
     for n in (999, 1000, 1001, 4096, 20_001):
         assert core.fibonacci(n) == naive_loop(n)
     assert handed == ([999, 1000] if backend == "gmp" else [])
@@ -72,21 +80,11 @@ def test_a_few_million_is_exact_on_either_backend(core: ModuleType, backend: str
     assert f_prev * f_next - f_n * f_n == (-1) ** n
 
 
-INTERRUPT = """
-import importlib, sys
-core = importlib.import_module(sys.argv[1])
-core._gmp_fib = None
-print("started", flush=True)
-try:
-    core.fibonacci(10**9)
-except KeyboardInterrupt:
-    print("interrupted", flush=True)
-"""
-
-
 def test_ctrl_c_interrupts_a_long_fibonacci(core: ModuleType) -> None:
     name = core.__name__
-    proc = subprocess.Popen([sys.executable, "-c", INTERRUPT, name], stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, str(SCENARIOS / "interrupt_fibonacci.py"), name], stdout=subprocess.PIPE, text=True
+    )
     assert proc.stdout is not None
     assert proc.stdout.readline().strip() == "started"
     time.sleep(2.0)  # deep into F(10**9): its multiplications are already millions of bits

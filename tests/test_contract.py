@@ -9,23 +9,9 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from kinds import PER_DAY, Index, Subclass
 
 SMALL_FIB = [0, 1, 1, 2, 3, 5, 8, 13, 21, 34, 55, 89, 144, 233, 377]
-PER_DAY = ["fibonacci", "fizz", "fizzbuzz", "fun_notification"]
-
-
-class Day:
-    """Any object with __index__ counts as an integer."""
-
-    def __init__(self, value: int) -> None:
-        self.value = value
-
-    def __index__(self) -> int:
-        return self.value
-
-
-class MyInt(int):
-    pass
 
 
 def test_fibonacci_starts_at_zero_and_one(core: ModuleType) -> None:
@@ -122,7 +108,7 @@ def test_fibonacci_of_an_n_beyond_40_bits_is_an_overflow_not_a_hang(core: Module
 
 
 @pytest.mark.parametrize("func", PER_DAY)
-@pytest.mark.parametrize("day", [True, MyInt(21), Day(21)], ids=["bool", "int-subclass", "__index__"])
+@pytest.mark.parametrize("day", [True, Subclass(21), Index(21)], ids=["bool", "int-subclass", "__index__"])
 def test_anything_with_index_is_a_day_and_results_are_plain(core: ModuleType, func: str, day: Any) -> None:
     result = getattr(core, func)(day)
     plain = getattr(core, func)(int(day.__index__()))
@@ -259,7 +245,7 @@ def test_month_rejects_a_non_integer(core: ModuleType) -> None:
         core.month("2022", 9)
     with pytest.raises(TypeError, match=r"^month\(\) month must be an integer .*not 'float'$"):
         core.month(2022, 9.0)
-    assert core.month(Day(2022), True)[0][0] == datetime.date(2022, 1, 1)
+    assert core.month(Index(2022), True)[0][0] == datetime.date(2022, 1, 1)
 
 
 def test_errors_leave_no_trace_on_later_calls(core: ModuleType) -> None:

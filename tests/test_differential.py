@@ -4,41 +4,14 @@ from __future__ import annotations
 
 import decimal
 import fractions
-from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from kinds import PER_DAY, Index, Subclass, outcome
 
 from fastfun import reference
-
-PER_DAY = ["fibonacci", "fizz", "fizzbuzz", "fun_notification"]
-
-
-def outcome(call: Callable[[], Any]) -> tuple[str, Any]:
-    """What a call gave: its result with its exact type, or its exception type and message."""
-    try:
-        result = call()
-    except Exception as error:  # noqa: BLE001 - the point is to compare any exception
-        return ("raised", (type(error), str(error)))
-    return ("returned", (type(result), result))
-
-
-class Index:
-    def __init__(self, value: int) -> None:
-        self.value = value
-
-    def __index__(self) -> int:
-        return self.value
-
-    def __repr__(self) -> str:
-        return f"Index({self.value})"
-
-
-class Subclass(int):
-    pass
-
 
 days = st.integers(min_value=0, max_value=400)
 # Any size, but not the n in 50,000..2**40 whose F(n) is slow to compute (and fine to skip:

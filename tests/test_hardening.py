@@ -6,6 +6,7 @@ raises, stays exact and holds no memory it should have released.
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
 import signal
@@ -14,6 +15,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -99,32 +101,19 @@ def test_a_million_calls_of_every_function_leave_no_memory_behind(compiled: Modu
     assert after_rss - before_rss < 16 * 2**20
 
 
-MEMORY_LIMIT = """
-import importlib, resource, sys
-core = importlib.import_module(sys.argv[1])
-core._gmp_fib = None if sys.argv[2] == "int" else core._gmp()
-# 8 MiB more address space than the interpreter has now: F(10**9) (86 MB) cannot fit, and the
-# limit is reached within about a second instead of after most of the computation.
-with open("/proc/self/status") as status:
-    size = next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmSize:"))
-soft = size + 8 * 2**20
-resource.setrlimit(resource.RLIMIT_AS, (soft, soft))
-print("limited", flush=True)
-try:
-    core.fibonacci(10**9)
-except MemoryError:
-    print("MemoryError", flush=True)
-except KeyboardInterrupt:
-    print("interrupted", flush=True)
-"""
-
-
 @pytest.mark.parametrize("backend", ["int", "gmp"])
 def test_a_huge_fibonacci_under_a_memory_limit_fails_cleanly(core: ModuleType, backend: str) -> None:
-    if backend == "gmp" and core._gmp() is None:
+    if backend == "gmp" and importlib.import_module("fastfun._core_py")._gmp() is None:
         pytest.skip("gmpy2 is not installed")
     proc = subprocess.Popen(
-        [sys.executable, "-c", MEMORY_LIMIT, core.__name__, backend], stdout=subprocess.PIPE, text=True
+        [
+            sys.executable,
+            str(Path(__file__).resolve().parent / "scenarios" / "memory_limited_fibonacci.py"),
+            core.__name__,
+            backend,
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert proc.stdout is not None and proc.stdout.readline().strip() == "limited"
     try:

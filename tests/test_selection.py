@@ -78,9 +78,14 @@ def test_both_cores_have_the_same_functions_in_the_same_order_with_the_same_docs
         pure_doc = inspect.getdoc(getattr(pure, name))
         compiled_doc = getattr(compiled, name).__doc__
         assert pure_doc and compiled_doc
-        # embedsignature puts the signature first; the text after it is the twin's.
-        assert compiled_doc.startswith(f"{name}(")
-        assert inspect.cleandoc(compiled_doc.split("\n", 1)[1]) == pure_doc, name
+        # embedsignature puts the signature first, and it is the twin's: the same parameter
+        # names, all positional-only (the package's types come from the twin); the text after
+        # it is the twin's docstring.
+        signature, text = compiled_doc.split("\n", 1)
+        parameters = inspect.signature(getattr(pure, name)).parameters.values()
+        assert all(p.kind is inspect.Parameter.POSITIONAL_ONLY for p in parameters), name
+        assert signature == f"{name}({', '.join([*(p.name for p in parameters), '/'])})"
+        assert inspect.cleandoc(text) == pure_doc, name
 
 
 def test_compiled_per_day_functions_take_the_cheapest_call(compiled: ModuleType) -> None:

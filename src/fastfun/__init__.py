@@ -18,6 +18,7 @@ import sys
 # name as true whatever its value.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from types import ModuleType
     from typing import Literal
 
 __all__ = [
@@ -39,26 +40,15 @@ Notification = int | str | None
 
 IMPLEMENTATION: Literal["compiled", "pure"]
 
-if TYPE_CHECKING:
-    from ._core_py import fibonacci, fizz, fizzbuzz, fun_notification, fun_notifications, month
 
-    IMPLEMENTATION = "compiled"
-elif os.environ.get("FASTFUN_NO_EXTENSIONS") or sys.implementation.name != "cpython":
-    from ._core_py import fibonacci, fizz, fizzbuzz, fun_notification, fun_notifications, month
+def _select() -> tuple[ModuleType, Literal["compiled", "pure"]]:
+    """The core to run, and its name (see the module's docstring)."""
+    if os.environ.get("FASTFUN_NO_EXTENSIONS") or sys.implementation.name != "cpython":
+        from . import _core_py
 
-    IMPLEMENTATION = "pure"
-else:
+        return _core_py, "pure"
     try:
-        from ._core import (
-            fibonacci,
-            fizz,
-            fizzbuzz,
-            fun_notification,
-            fun_notifications,
-            month,
-        )
-
-        IMPLEMENTATION = "compiled"
+        from . import _core
     except ImportError as error:
         if os.environ.get("FASTFUN_REQUIRE_EXTENSIONS"):
             raise ImportError(
@@ -66,13 +56,14 @@ else:
                 "FASTFUN_REQUIRE_EXTENSIONS is set; install a wheel built with the "
                 f"extension, or unset the variable to allow the pure twin: {error}"
             ) from error
-        from ._core_py import (
-            fibonacci,
-            fizz,
-            fizzbuzz,
-            fun_notification,
-            fun_notifications,
-            month,
-        )
+        from . import _core_py
 
-        IMPLEMENTATION = "pure"
+        return _core_py, "pure"
+    return _core, "compiled"
+
+
+if TYPE_CHECKING:  # both cores have the twin's signatures (tests/test_selection.py)
+    from ._core_py import fibonacci, fizz, fizzbuzz, fun_notification, fun_notifications, month
+else:
+    _selected, IMPLEMENTATION = _select()
+    globals().update({name: getattr(_selected, name) for name in __all__ if name[0].islower()})

@@ -6,44 +6,26 @@
 The single-argument functions (all but ``month``) are METH_O (``binding=False`` and
 ``always_allow_keywords=False``), the cheapest call CPython has: the same one
 ``operator.index`` uses. Everything the module keeps is immutable after import (tuples,
-ints, strings), except gmpy2's ``fib``, looked up once on first need; threads racing to
-look it up store the same function. So it needs no lock and no GIL: hence
-``freethreading_compatible``.
+ints, strings), except the twin's large-F(n) function, looked up once on first need;
+threads racing to look it up store the same function. So it needs no lock and no GIL:
+hence ``freethreading_compatible``.
 """
 
 import datetime
 from operator import index as _index
 
 from cpython.datetime cimport date_new, import_datetime
-from cpython.exc cimport PyErr_CheckSignals
 from cpython.list cimport PyList_GET_SIZE, PyList_New, PyList_SET_ITEM
 from cpython.long cimport PyLong_AsLongLongAndOverflow, PyLong_CheckExact
 from cpython.ref cimport Py_INCREF
 from cpython.tuple cimport PyTuple_GET_SIZE
 
-# gmpy2 is optional (GMP's Fibonacci is far faster for large n) and importing it costs ~25 ms
-# (it loads importlib.metadata), so it is looked up on the first F(n) that can use it.
-# _gmp_fib: gmpy2.fib once found, None without gmpy2 (or when a test switches it off).
-_NOT_LOOKED_UP = object()
-_gmp_fib = _NOT_LOOKED_UP
 
 import_datetime()
 
 # F(93) is the largest Fibonacci number below 2**64: the table holds every exact 64-bit one.
 cdef enum:
     TABLE_MAX = 93
-# F(2**40) would have 7.6e11 bits (95 GB) and take days: a larger n is refused up front
-# rather than left to exhaust the machine's memory.
-cdef int _N_BITS_MAX = 40
-# Operands above this many bits are split (Karatsuba) so that no single CPython multiply
-# runs for more than a fraction of a second: Ctrl-C is then seen between the pieces.
-cdef object _SPLIT_BITS = 1 << 21
-# gmpy2 (when installed) takes over right above the table: measured on CPython 3.11, x86-64,
-# int(gmpy2.fib(n)) beat the int doubling already at n = 100 (0.23 us against 0.94 us) and
-# by 7.5x at n = 10**5. Only up to 10**8 (0.44 s, an 8.7 MB result): a GMP call cannot be
-# interrupted by Ctrl-C, and GMP aborts the whole process when an allocation fails, where
-# CPython raises MemoryError. Above, CPython ints take over: slower, but stoppable and safe.
-_GMP_FIB_MAX = 100_000_000
 
 cdef tuple _FIZZBUZZ = tuple(
     "FizzBuzz" if d % 15 == 0 else "Fizz" if d % 3 == 0 else "Buzz" if d % 5 == 0 else None
@@ -100,84 +82,31 @@ cdef object _as_count(object n, str func, str what="argument"):
     return value
 
 
-cdef object _mul(object x, object y):
-    """x * y for non-negative ints, split into pieces CPython multiplies quickly."""
-    bits = max(x.bit_length(), y.bit_length())
-    if bits <= _SPLIT_BITS:
-        product = x * y
-        PyErr_CheckSignals()
-        return product
-    half = bits >> 1
-    mask = (1 << half) - 1
-    x_hi, x_lo = x >> half, x & mask
-    if x is y:
-        hi = _mul(x_hi, x_hi)
-        lo = _mul(x_lo, x_lo)
-        both = x_hi + x_lo
-        mid = _mul(both, both)
-    else:
-        y_hi, y_lo = y >> half, y & mask
-        hi = _mul(x_hi, y_hi)
-        lo = _mul(x_lo, y_lo)
-        mid = _mul(x_hi + x_lo, y_hi + y_lo)
-    return (hi << (2 * half)) + ((mid - hi - lo) << half) + lo
-
-
-cdef object _lucas_doubling(unsigned long long n):
-    """F(n) for n > 93 by doubling the pair (F(k), L(k)), L the Lucas numbers.
-
-    Each step costs two squarings: L(2k) = L(k)**2 - 2(-1)**k and
-    F(2k) = F(k)L(k) = ((F(k) + L(k))**2 - L(k)**2 - F(k)**2) / 2 with
-    5F(k)**2 = L(k)**2 - 4(-1)**k; the last step needs F alone, one multiplication.
-    """
-    cdef int shift = 64 - __builtin_clzll(n) - 6
-    cdef unsigned long long k = n >> shift  # 32 <= k < 64: start from the table
-    cdef int bit, sign
-    f = _FIB[k]
-    lucas = _FIB[k - 1] + _FIB[k + 1]
-    for bit in range(shift - 1, 0, -1):
-        sign = -1 if k & 1 else 1
-        l_sq = _mul(lucas, lucas)
-        total = f + lucas
-        f_sq = (l_sq - 4 * sign) // 5
-        f = (_mul(total, total) - l_sq - f_sq) >> 1
-        lucas = l_sq - 2 * sign
-        k <<= 1
-        if (n >> bit) & 1:
-            f, lucas = (f + lucas) >> 1, (5 * f + lucas) >> 1
-            k += 1
-        PyErr_CheckSignals()
-    if n & 1:  # F(2k+1) = F(k+1)L(k) - (-1)**k
-        return _mul((f + lucas) >> 1, lucas) - (-1 if k & 1 else 1)
-    return _mul(f, lucas)  # F(2k) = F(k)L(k)
-
-
-cdef extern from *:
-    int __builtin_clzll(unsigned long long) nogil
-
-
-cpdef object _gmp():
-    """gmpy2.fib, imported on first use; None when gmpy2 is not installed."""
-    global _gmp_fib
-    if _gmp_fib is _NOT_LOOKED_UP:
-        try:
-            from gmpy2 import fib
-        except ImportError:
-            fib = None
-        _gmp_fib = fib
-    return _gmp_fib
+# Beyond the table only Python-int (or gmpy2) arithmetic happens, so that path is written
+# once, in the twin (the overflow check, gmpy2's lookup and limit, and the split
+# multiplications that let Ctrl-C through): a compiled copy was measured to gain nothing
+# there (F(10**6) without gmpy2: 406,131,808 instructions compiled, 405,846,193 pure). Only
+# the hand-over to gmpy2 is done here, reading the twin's settings live: as a Python call it
+# would cost 7% at F(10**4). The twin is imported on first need.
+cdef object _twin = None
+cdef object _twin_not_looked_up = None
 
 
 cdef object _fib_large(object n, str func):
+    global _twin, _twin_not_looked_up
     if n <= TABLE_MAX:
         return _FIB[n]
-    if n.bit_length() > _N_BITS_MAX:
-        raise OverflowError(
-            f"{func}() argument is too large: F(n) for n >= 2**40 would need over 90 GB"
-        )
-    if n <= _GMP_FIB_MAX and _gmp() is not None:
-        return int(_gmp_fib(n))
-    return _lucas_doubling(n)
+    if _twin is None:
+        import fastfun._core_py as twin
+        _twin_not_looked_up = twin._NOT_LOOKED_UP
+        _twin = twin
+    fib = _twin._gmp_fib
+    if fib is _twin_not_looked_up:
+        fib = _twin._gmp()
+    # _GMP_FIB_MAX is far below 2**40, the overflow limit: no need to check that first.
+    if fib is not None and n <= _twin._GMP_FIB_MAX:
+        return int(fib(n))
+    return _twin._fib_large(n, func)
 
 
 cdef inline bint _small_count(object n, long long *value):

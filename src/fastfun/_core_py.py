@@ -10,15 +10,20 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 from operator import index as _index
-from typing import Any, SupportsIndex
+
+# typing is for type checkers only (which read this name as true): the compiled core imports
+# this module for large F(n), and importing typing costs ~7 ms.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, SupportsIndex
+
+    from fastfun import Notification
 
 # gmpy2 is optional (GMP's Fibonacci is far faster for large n) and importing it costs ~25 ms
 # (it loads importlib.metadata), so it is looked up on the first F(n) that can use it.
 # _gmp_fib: gmpy2.fib once found, None without gmpy2 (or when a test switches it off).
 _NOT_LOOKED_UP: Any = object()
 _gmp_fib: Any = _NOT_LOOKED_UP
-
-Notification = int | str | None
 
 # F(93) is the largest Fibonacci number below 2**64: the table holds every exact 64-bit one.
 _TABLE_MAX = 93

@@ -7,7 +7,9 @@ tests. They take plain non-negative ints and check nothing. Not part of fastfun'
 
 from __future__ import annotations
 
-Notification = int | str | None
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from fastfun import Notification
 
 
 def naive_fibonacci(n: int) -> int:

@@ -11,9 +11,8 @@ import pytest
 
 from benchmarks import history
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
-pytestmark = pytest.mark.repository
 # A note is a commit of its own: git wants to know who writes it.
 IDENTITY = {
     f"GIT_{who}_{what}": value

@@ -23,12 +23,11 @@ from benchmarks.gate import __main__ as gate_main
 from benchmarks.gate import judge
 from benchmarks.gate import run as gate_run
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CASES = "fibonacci_month[compiled],days_in_month[v3-compiled]"
 HAS_GIT = (ROOT / ".git").exists()
 HAS_VALGRIND = subprocess.run(["which", "valgrind"], capture_output=True).returncode == 0
 
-pytestmark = pytest.mark.repository
 end_to_end = pytest.mark.skipif(
     not (HAS_GIT and HAS_VALGRIND), reason="the gate needs a git checkout and valgrind"
 )

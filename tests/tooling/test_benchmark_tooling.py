@@ -11,15 +11,13 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.repository
-
 pytest.importorskip("pytest_benchmark", reason="the 'bench' extra is not installed")
 jsonschema = pytest.importorskip("jsonschema", reason="the 'bench' extra is not installed")
 
 from benchmarks import bmf, counting, goals, results  # noqa: E402
 from benchmarks.workloads import CASES  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = json.loads((ROOT / "benchmarks" / "bmf.schema.json").read_text())
 
 
@@ -54,23 +52,13 @@ def tool(module: str, *args: str) -> subprocess.CompletedProcess[str]:
 def results_json(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A real, short pytest-benchmark run of a few cases."""
     out = tmp_path_factory.mktemp("bench") / "results.json"
-    run = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "benchmarks",
-            "-q",
-            "-k",
-            "fibonacci_month and not naive",
-            "--benchmark-max-time=0.01",
-            "--benchmark-min-rounds=3",
-            f"--benchmark-json={out}",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
+    run = results.time_suite(
+        out,
+        "-k",
+        "fibonacci_month and not naive",
+        "--benchmark-max-time=0.01",
+        "--benchmark-min-rounds=3",
+        capture=True,
     )
     assert run.returncode == 0, run.stdout + run.stderr
     return out

@@ -1,0 +1,1 @@
+"""The tests of the repository's tooling (see conftest.py)."""
