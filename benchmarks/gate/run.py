@@ -173,6 +173,19 @@ def _count(
             raise Undecided(f"no count for the base of {name} after {BASE_TIMEOUT:.0f} s")
         if b.per_round is None:
             raise Undecided(f"the base cannot run {name}, a case it defines: {b.error}")
+        if keep is not None and row.status == "stopped":
+            # A stopped head would only be stopped again: one round, without the time limit,
+            # is enough to see where it spends.
+            h = counting.count_one(
+                name,
+                python=head.python,
+                harness=harness,
+                timeout=EXPLAIN_TIMEOUT,
+                keep=keep / "head",
+                rounds=1,
+            )
+            _recounted(row, b, h)
+            return
         # The head may take ``hang`` times the base's rounds (at least 5 s) after a start-up
         # of up to twice the base's: past that it is stopped, a regression.
         start_up = b.seconds - b.measured_seconds
@@ -186,7 +199,7 @@ def _count(
         if h.per_round is None and not h.timed_out:
             raise Undecided(f"the head cannot run {name}, a case it defines: {h.error}")
         if keep is not None:
-            _recounted(row, b, h, keep, head.python, harness)
+            _recounted(row, b, h)
             return
         row.base, row.base_memory = b.per_round, judge.Memory.of(b)
         row.head, row.head_memory = (math.inf, None) if h.timed_out else (h.per_round, judge.Memory.of(h))
@@ -206,33 +219,24 @@ def _count(
         list(pool.map(one, names))
 
 
-def _recounted(
-    row: judge.Row, b: counting.Counted, h: counting.Counted, keep: Path, head_python: str, harness: Path
-) -> None:
-    """Checks a recount against the first count and explains the case from its profiles."""
-    first = (row.base, row.base_memory, row.head, row.head_memory)
-    again = (b.per_round, judge.Memory.of(b), math.inf if h.timed_out else h.per_round, judge.Memory.of(h))
-    if h.timed_out:
-        again = (*again[:3], None)
+def _recounted(row: judge.Row, b: counting.Counted, h: counting.Counted) -> None:
+    """Checks a recount against the first count (for a stopped head, the base's alone: ``h``
+    is then one round of the head) and explains the case from its profiles."""
+    stopped = row.status == "stopped"
+    first: tuple[object, ...] = (row.base, row.base_memory)
+    again: tuple[object, ...] = (b.per_round, judge.Memory.of(b))
+    if not stopped:
+        first += (row.head, row.head_memory)
+        again += (h.per_round, judge.Memory.of(h))
     if again != first:
         raise Undecided(
             f"{row.name}: a recount differs ({first} then {again}); figures that move decide nothing"
         )
     say(f"  recount    {row.name}: the same, to the instruction and the block")
-    if h.timed_out:
-        # One round, without the time limit, is enough to see where a stopped head spends.
-        h = counting.count_one(
-            row.name,
-            python=head_python,
-            harness=harness,
-            timeout=EXPLAIN_TIMEOUT,
-            keep=keep / "head",
-            rounds=1,
-        )
     if b.profile and b.zero_profile and h.profile and h.zero_profile:
         head_profile = explain.per_round(h.profile, h.zero_profile, h.rounds)
         row.changes = explain.changes(explain.per_round(b.profile, b.zero_profile, b.rounds), head_profile)
-        if row.status == "stopped" and row.base:
+        if stopped and row.base:
             row.notes.append(
                 f"one head round, counted to explain it: {head_profile.total:,.0f} instructions "
                 f"({head_profile.total / row.base:,.0f}x)"
