@@ -270,9 +270,9 @@ def test_bisect_finds_the_one_slower_commit_of_sixteen_in_five_counts_and_the_ga
     # function, blocked at a 1% threshold, and only where that function runs.
     result = gate(repo, "--base", f"{slow}~1", "--head", slow, "--threshold", "0.01")
     assert result.returncode == 1, result.stdout + result.stderr
-    found = ratios(result.stdout)
-    assert 1.01 < float(found["test_days_in_month[v3-compiled]"]) < 1.04
-    assert found["test_fibonacci_month[compiled]"] == "1.000"  # fibonacci() is untouched
+    gated = ratios(result.stdout)
+    assert 1.01 < float(gated["test_days_in_month[v3-compiled]"]) < 1.04
+    assert gated["test_fibonacci_month[compiled]"] == "1.000"  # fibonacci() is untouched
     assert "gate: REGRESSION in 1 case(s): test_days_in_month[v3-compiled]" in result.stdout
 
     # Under `git bisect run`: the repository's HEAD against the good revision; 0 good, 1 bad.
