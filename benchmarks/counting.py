@@ -107,7 +107,7 @@ def bridge() -> Path:
     return library
 
 
-def measured_env(**extra: str) -> dict[str, str]:
+def measured_env() -> dict[str, str]:
     """The whole environment of a measured interpreter: fixed, whatever the caller's is."""
     return {
         "PATH": os.defpath,
@@ -115,16 +115,15 @@ def measured_env(**extra: str) -> dict[str, str]:
         "PYTHONHASHSEED": "0",
         "PYTHONDONTWRITEBYTECODE": "1",
         "FASTFUN_REQUIRE_EXTENSIONS": "1",
-        **extra,
     }
 
 
-def make_harness(source: Path, into: Path) -> Path:
-    """A private working directory for measured interpreters, holding the harness files of
-    the benchmarks package at ``source``."""
+def make_harness(into: Path, read: Callable[[str], str] = lambda name: (HERE / name).read_text()) -> Path:
+    """A private working directory for measured interpreters, holding the harness files
+    (``read(name)`` gives each one's text; by default this package's own)."""
     (into / "benchmarks").mkdir(parents=True, exist_ok=True)
     for name in HARNESS:
-        shutil.copyfile(source / name, into / "benchmarks" / name)
+        (into / "benchmarks" / name).write_text(read(name))
     return into
 
 
@@ -161,7 +160,7 @@ def count_one(
     library = bridge()
     began = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="fastfun-count-") as scratch:
-        run_dir = harness or make_harness(HERE, Path(scratch) / "harness")
+        run_dir = harness or make_harness(Path(scratch) / "harness")
         out = Path(scratch) / "profiles"
         out.mkdir()
         command = [
@@ -223,7 +222,6 @@ def count(
     *,
     jobs: int = 0,
     progress: Progress | None = None,
-    label: str = "",
     **options: object,
 ) -> dict[str, Counted]:
     """``count_one`` for many cases, ``jobs`` at a time (default: one per CPU): counts do
@@ -233,7 +231,7 @@ def count(
     def one(name: str) -> Counted:
         counted = count_one(name, **options)  # type: ignore[arg-type]
         if progress:
-            progress(f"{label}{describe(counted)}")
+            progress(describe(counted))
         return counted
 
     with ThreadPoolExecutor(jobs) as pool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -51,6 +52,7 @@ def commit_of(repo: Path, rev: str) -> str:
     return git(repo, "rev-parse", "--verify", "--end-of-options", f"{rev}^{{commit}}")
 
 
+@functools.cache  # a commit's contents never change: asked once per path
 def blob(repo: Path, commit: str, path: str) -> str | None:
     """The object id of ``path`` at ``commit`` (file or folder), None where it does not exist."""
     result = subprocess.run(
@@ -159,14 +161,14 @@ def cases(python: str, harness: Path, who: str) -> list[CaseInfo]:
 def harness_of(repo: Path, build_: Build, who: str) -> Path:
     """A private working directory holding the revision's benchmark harness (one per side:
     base and head may share a build)."""
-    into = build_.home / f"harness-{who}" / "benchmarks"
-    into.mkdir(parents=True, exist_ok=True)
-    for name in counting.HARNESS:
+
+    def read(name: str) -> str:
         text = show(repo, build_.commit, f"benchmarks/{name}")
         if text is None:
             raise Undecided(f"the {who} has no benchmark harness (benchmarks/{name} is missing)")
-        (into / name).write_text(text)
-    return into.parent
+        return text
+
+    return counting.make_harness(build_.home / f"harness-{who}", read)
 
 
 def changed(repo: Path, base: str, head: str, paths: Sequence[str]) -> list[str]:

@@ -127,7 +127,7 @@ class Memory:
         figures = (counted.blocks, counted.bytes, counted.retained, counted.gc_runs)
         if any(figure is None for figure in figures):
             return None  # a harness from before memory was counted
-        blocks, size, retained, gc_runs = (float(figure or 0) for figure in figures)
+        blocks, size, retained, gc_runs = (float(figure) for figure in figures)  # type: ignore[arg-type]
         return cls(blocks, size, retained, gc_runs)
 
 
