@@ -7,6 +7,7 @@
     python -m benchmarks gate --base REV [...]                    # block a regression
     python -m benchmarks gate bisect --good REV --bad REV --case NAME
     python -m benchmarks history [-o FILE.png]                    # counts over history
+    python -m benchmarks server [--seconds N]                     # the API through real servers
 
 The main job runs the suite, counts instructions, prints the comparison and the goals, and
 writes ``results.json`` (pytest-benchmark, for Bencher's python_pytest adapter),
@@ -23,7 +24,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from benchmarks import bmf, counting, goals, history, plot, results
+from benchmarks import bmf, counting, goals, history, plot, results, server
 from benchmarks.gate.__main__ import main as gate_main
 from benchmarks.workloads import CASES, workloads
 
@@ -82,6 +83,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "plot": plot.main,
         "gate": gate_main,
         "history": history.main,
+        "server": server.main,
     }
     if arguments[:1] and arguments[0] in commands:
         return commands[arguments[0]](arguments[1:])

@@ -1,20 +1,12 @@
-"""The calendar API: every route and error class on both cores, its OpenAPI document checked
-by schemathesis, and a real ``fastfun serve`` under concurrent load."""
+"""The calendar API in process (Flask's test client): every route, time zones, caching, the
+calendar feed and every error class on both cores, and its OpenAPI document checked by
+schemathesis. tests/test_server.py tries the same through a real ``fastfun serve``."""
 
 from __future__ import annotations
 
-import json
-import os
-import signal
-import socket
-import statistics
-import subprocess
-import sys
-import threading
-import time
-import urllib.error
-import urllib.request
-from collections.abc import Iterator
+import datetime
+import re
+import zoneinfo
 from types import ModuleType
 from typing import Any
 
@@ -36,39 +28,98 @@ def get(client: Any, url: str) -> tuple[int, Any]:
     return response.status_code, response.get_json()
 
 
-def test_the_talks_endpoint_returns_the_days_notification(client: Any) -> None:
-    assert get(client, "/api/v1/fun?date=2022-09-28") == (200, {"status": "success", "message": 317811})
-    assert get(client, "/api/v1/fun?date=2022-09-15") == (200, {"status": "success", "message": "FizzBuzz"})
-    assert get(client, "/api/v1/fun?date=2022-09-01") == (200, {"status": "success", "message": None})
+def test_the_talks_endpoint_returns_the_days_notification_and_names_the_day(client: Any) -> None:
+    for date, message in (("2022-09-28", 317811), ("2022-09-15", "FizzBuzz"), ("2022-09-01", None)):
+        assert get(client, f"/api/v1/fun?date={date}") == (
+            200,
+            {"status": "success", "message": message, "date": date},
+        )
 
 
-def test_without_a_date_the_endpoint_answers_for_today(client: Any, core: ModuleType) -> None:
-    import datetime
+def today_in(zone: str | None) -> set[str]:
+    """Today's date in a zone, read just before and just after a request (midnight may pass)."""
+    tz = zoneinfo.ZoneInfo(zone) if zone else None
+    return {datetime.datetime.now(tz).date().isoformat()}
 
-    status, body = get(client, "/api/v1/fun")
-    assert (status, body["message"]) == (200, core.fun_notification(datetime.date.today().day))
+
+@pytest.mark.parametrize("zone", [None, "Asia/Tokyo", "Pacific/Honolulu", "UTC", "America/St_Johns"])
+def test_without_a_date_the_answer_is_for_today_in_tz(
+    client: Any, core: ModuleType, zone: str | None
+) -> None:
+    before = today_in(zone)
+    status, body = get(client, "/api/v1/fun" + (f"?tz={zone}" if zone else ""))
+    assert status == 200 and body["date"] in before | today_in(zone)
+    assert body["message"] == core.fun_notification(datetime.date.fromisoformat(body["date"]).day)
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Sets the API's clock to an instant written in UTC."""
+    import fastfun.app
+
+    def set_to(utc: str) -> None:
+        instant = datetime.datetime.fromisoformat(utc).replace(tzinfo=datetime.timezone.utc)
+        monkeypatch.setattr(fastfun.app, "_clock", lambda: instant)
+
+    return set_to
+
+
+@pytest.mark.parametrize(
+    "utc, zone, date, max_age",
+    [
+        # 21:00 in Tokyo and 02:00 in Honolulu: the same day, ending 3 h and 22 h later.
+        ("2026-11-28T12:00:00", "Asia/Tokyo", "2026-11-28", 3 * 3600),
+        ("2026-11-28T12:00:00", "Pacific/Honolulu", "2026-11-28", 22 * 3600),
+        # 05:00 on the 29th in Tokyo, 10:00 on the 28th in Honolulu.
+        ("2026-11-28T20:00:00", "Asia/Tokyo", "2026-11-29", 19 * 3600),
+        ("2026-11-28T20:00:00", "Pacific/Honolulu", "2026-11-28", 14 * 3600),
+        # 00:30 in New York on the night clocks go back: this day has 25 hours.
+        ("2026-11-01T04:30:00", "America/New_York", "2026-11-01", 24 * 3600 + 1800),
+        ("2026-11-28T23:59:59", "UTC", "2026-11-28", 1),
+    ],
+)
+def test_today_and_its_cache_lifetime_follow_tz(
+    client: Any, core: ModuleType, clock: Any, utc: str, zone: str, date: str, max_age: int
+) -> None:
+    clock(utc)
+    response = client.get(f"/api/v1/fun?tz={zone}")
+    assert response.get_json()["date"] == date
+    assert response.get_json()["message"] == core.fun_notification(int(date[-2:]))
+    assert response.headers["Cache-Control"] == f"public, max-age={max_age}"
+    calendar = client.get(f"/api/v1/fun/calendar.ics?tz={zone}&days=1")
+    assert calendar.headers["Cache-Control"] == f"public, max-age={max_age}"
+    month = client.get(f"/api/v1/fun/month?tz={zone}").get_json()
+    assert month["days"][0]["date"] == date[:8] + "01"
 
 
 def test_the_month_endpoint_lists_every_day(client: Any) -> None:
     status, body = get(client, "/api/v1/fun/month?year=2024&month=2")
     assert status == 200 and body["status"] == "success"
+    assert (body["year"], body["month"]) == (2024, 2)
     assert len(body["days"]) == 29
     assert body["days"][27] == {"date": "2024-02-28", "message": 317811}
 
 
-def test_the_month_defaults_to_todays_year_and_month(client: Any) -> None:
-    import datetime
-
+def test_the_month_defaults_to_todays_year_and_month_in_tz(client: Any) -> None:
     today = datetime.date.today()
     assert get(client, "/api/v1/fun/month")[1]["days"][0]["date"] == f"{today:%Y-%m}-01"
     assert get(client, "/api/v1/fun/month?month=2")[1]["days"][0]["date"] == f"{today.year:04d}-02-01"
+    kiritimati = datetime.datetime.now(zoneinfo.ZoneInfo("Pacific/Kiritimati")).date()  # UTC+14
+    body = get(client, "/api/v1/fun/month?tz=Pacific/Kiritimati")[1]
+    assert (body["year"], body["month"]) in {(kiritimati.year, kiritimati.month), (today.year, today.month)}
 
 
 def test_health_and_the_openapi_document(client: Any) -> None:
     assert get(client, "/healthz")[1]["status"] == "success"
     status, doc = get(client, "/openapi.json")
     assert status == 200 and doc["openapi"].startswith("3.")
-    assert set(doc["paths"]) == {"/api/v1/fun", "/api/v1/fun/month", "/healthz", "/openapi.json"}
+    assert set(doc["paths"]) == {
+        "/api/v1/fun",
+        "/api/v1/fun/month",
+        "/api/v1/fun/calendar.ics",
+        "/healthz",
+        "/openapi.json",
+    }
 
 
 @pytest.mark.parametrize(
@@ -82,14 +133,30 @@ def test_health_and_the_openapi_document(client: Any) -> None:
         ("/api/v1/fun/month?year=2022&month=0", "1..12"),
         ("/api/v1/fun/month?year=0&month=1", "year must be a whole number in 1..9999"),
         ("/api/v1/fun/month?year=1e9&month=1", "year must be"),
-        ("/api/v1/fun/month?year=" + "9" * 5000 + "&month=1", "year must be"),
+        ("/api/v1/fun/month?year=" + "9" * 900 + "&month=1", "year must be"),
         ("/api/v1/fun/month?year=２０２２&month=1", "year must be"),  # noqa: RUF001 - fullwidth on purpose
+        ("/api/v1/fun?tz=Mars/Olympus_Mons", "tz must be an IANA time zone name such as Asia/Tokyo"),
+        ("/api/v1/fun?tz=../../etc/passwd", "tz must be"),
+        ("/api/v1/fun?tz=Asia", "tz must be"),
+        ("/api/v1/fun?tz=asia/tokyo", "tz must be"),
+        ("/api/v1/fun/month?tz=", "tz must be"),
+        ("/api/v1/fun?date=2022-09-28&tz=Nowhere", "tz must be"),
+        ("/api/v1/fun/calendar.ics?from=2022-13-01", "from must be a real calendar date"),
+        ("/api/v1/fun/calendar.ics?days=0", "days must be a whole number in 1..366"),
+        ("/api/v1/fun/calendar.ics?days=367", "days must be a whole number in 1..366"),
+        ("/api/v1/fun/calendar.ics?from=9999-12-01&days=32", "from and days must end by 9999-12-31"),
     ],
 )
 def test_a_bad_parameter_is_a_json_400_saying_what_is_accepted(client: Any, url: str, fragment: str) -> None:
     status, body = get(client, url)
     assert status == 400
     assert body["status"] == "error" and fragment in body["error"]
+
+
+def test_an_oversized_query_is_a_json_414(client: Any) -> None:
+    status, body = get(client, "/api/v1/fun?date=2022-09-28&pad=" + "x" * 1024)
+    assert status == 414 and "at most 1024 bytes" in body["error"]
+    assert get(client, "/api/v1/fun?date=2022-09-28&pad=" + "x" * 990)[0] == 200
 
 
 def test_unknown_routes_and_methods_are_json_too(client: Any) -> None:
@@ -122,94 +189,94 @@ def test_the_api_passes_schemathesis(core: ModuleType) -> None:
         check()
     assert failures == []
     # Every API operation was exercised (schemathesis leaves out the schema's own endpoint).
-    assert {"/api/v1/fun", "/api/v1/fun/month", "/healthz"} <= set(calls)
+    assert {"/api/v1/fun", "/api/v1/fun/month", "/api/v1/fun/calendar.ics", "/healthz"} <= set(calls)
     assert len(calls) > 60
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+DATED = [
+    "/api/v1/fun?date=2022-09-28",
+    "/api/v1/fun/month?year=2022&month=9",
+    "/api/v1/fun/calendar.ics?from=2022-09-01&days=30",
+]
 
 
-@pytest.fixture
-def server(tmp_path: Any) -> Iterator[str]:
-    port = free_port()
-    log_file = tmp_path / "serve.log"
-    log_handle = log_file.open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "fastfun", "serve", "--port", str(port), "--workers", "2"],
-        stdout=log_handle,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(base + "/healthz", timeout=2).read()
-            break
-        except (urllib.error.URLError, ConnectionError):
-            if time.monotonic() > deadline or proc.poll() is not None:
-                proc.kill()
-                pytest.fail(f"fastfun serve did not start: {log_file.read_text()}")
-            time.sleep(0.2)
-    yield base
-    proc.send_signal(signal.SIGTERM)
-    try:
-        assert proc.wait(timeout=15) == 0, "fastfun serve did not stop cleanly on SIGTERM"
-    finally:
-        proc.kill()
-    log_handle.close()
-    log = log_file.read_text()
-    assert "GET /api/v1/fun" in log  # every request is logged
-    assert "Shutting down" in log
+@pytest.mark.parametrize("url", DATED)
+def test_a_dated_answer_is_immutable_with_a_strong_etag(client: Any, url: str) -> None:
+    first = client.get(url)
+    assert first.status_code == 200
+    assert first.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    etag = first.headers["ETag"]
+    assert re.fullmatch(r'"[^"]+"', etag), "a strong ETag is quoted, without W/"
+    again = client.get(url)
+    assert again.headers["ETag"] == etag and again.data == first.data
+    for matching in (etag, f'"other", {etag}', "*", "W/" + etag):  # If-None-Match compares weakly
+        not_modified = client.get(url, headers={"If-None-Match": matching})
+        assert not_modified.status_code == 304, matching
+        assert not_modified.data == b"" and not_modified.headers["ETag"] == etag
+    assert client.get(url, headers={"If-None-Match": '"other"'}).status_code == 200
 
 
-def test_a_real_server_under_concurrent_load_answers_every_request(server: str) -> None:
-    clients, per_client = 8, 50  # bounded: 400 requests on loopback
-    latencies: list[float] = []
-    errors: list[str] = []
-    lock = threading.Lock()
-
-    def client(index: int) -> None:
-        for i in range(per_client):
-            day = (index * per_client + i) % 28 + 1
-            url = f"{server}/api/v1/fun?date=2022-02-{day:02d}"
-            started = time.perf_counter()
-            try:
-                body = json.loads(urllib.request.urlopen(url, timeout=10).read())
-                ok = body["status"] == "success"
-            except Exception as error:  # noqa: BLE001 - every failure counts
-                ok, body = False, repr(error)
-            with lock:
-                latencies.append(time.perf_counter() - started)
-                if not ok:
-                    errors.append(str(body))
-
-    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    latencies.sort()
-    p50 = statistics.median(latencies) * 1000
-    p99 = latencies[int(len(latencies) * 0.99) - 1] * 1000
-    print(
-        f"load: {len(latencies)} requests, {clients} clients, {len(errors)} errors, "
-        f"p50 {p50:.2f} ms, p99 {p99:.2f} ms"
-    )
-    assert errors == []
-    assert len(latencies) == clients * per_client
+def test_each_answer_has_its_own_etag_and_an_undated_one_is_not_immutable(client: Any) -> None:
+    etags = {client.get(url).headers["ETag"] for url in [*DATED, "/api/v1/fun?date=2022-09-27"]}
+    assert len(etags) == 4
+    for url in ("/api/v1/fun", "/api/v1/fun/month?month=9", "/api/v1/fun/calendar.ics"):
+        response = client.get(url)
+        max_age = int(re.fullmatch(r"public, max-age=(\d+)", response.headers["Cache-Control"])[1])  # type: ignore[index]
+        assert 0 < max_age <= 25 * 3600 and "ETag" in response.headers
 
 
-def test_serve_reports_a_bad_port_in_one_line() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "fastfun", "serve", "--port", "70000"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ},
-    )
-    assert result.returncode == 2
-    assert result.stderr == "fastfun: error: --port must be in 1..65535, got 70000\n"
+def test_errors_are_not_cached(client: Any) -> None:
+    response = client.get("/api/v1/fun?date=2022-02-30")
+    assert response.status_code == 400
+    assert "ETag" not in response.headers and "Cache-Control" not in response.headers
+
+
+def read_feed(data: bytes) -> list[tuple[str, str, datetime.date, datetime.date, str]]:
+    """The events of a feed as read by vobject, a parser other than the one that wrote it."""
+    vobject = pytest.importorskip("vobject", reason="vobject comes with the dev extra")
+    calendar = vobject.readOne(data.decode())
+    assert calendar.version.value == "2.0" and calendar.prodid.value
+    return [
+        (event.uid.value, event.summary.value, event.dtstart.value, event.dtend.value, event.dtstamp.value)
+        for event in calendar.vevent_list
+    ]
+
+
+def test_the_calendar_feed_has_an_all_day_event_per_day_with_a_notification(
+    client: Any, core: ModuleType
+) -> None:
+    response = client.get("/api/v1/fun/calendar.ics?from=2024-02-20&days=12")
+    assert response.status_code == 200 and response.mimetype == "text/calendar"
+    events = read_feed(response.data)
+    first = datetime.date(2024, 2, 20)
+    expected = []
+    for offset in range(12):
+        day = first + datetime.timedelta(days=offset)
+        if core.fun_notification(day.day) is not None:
+            expected.append((f"{day}@fastfun", str(core.fun_notification(day.day)), day))
+    assert [(uid, summary, start) for uid, summary, start, _, _ in events] == expected
+    assert ("2024-02-28@fastfun", "317811", datetime.date(2024, 2, 28)) in expected  # F(28), across Feb 29
+    for _, _, start, end, stamp in events:
+        assert type(start) is datetime.date and end == start + datetime.timedelta(days=1)  # all day
+        assert stamp == datetime.datetime.combine(start, datetime.time(), datetime.timezone.utc)
+
+
+def test_overlapping_feeds_give_a_day_the_same_event(client: Any) -> None:
+    # A calendar app refreshing a subscription matches events by UID: the same day, the same
+    # event, whichever range it came in.
+    one = {uid: rest for uid, *rest in read_feed(client.get("/api/v1/fun/calendar.ics?from=2024-03-01").data)}
+    two = {uid: rest for uid, *rest in read_feed(client.get("/api/v1/fun/calendar.ics?from=2024-03-15").data)}
+    shared = one.keys() & two.keys()
+    assert len(shared) > 5 and all(one[uid] == two[uid] for uid in shared)
+    assert len(one) == len([d for d in range(1, 32) if d % 3 == 0 or d % 5 == 0 or d % 7 == 0])
+
+
+def test_the_feed_defaults_to_31_days_from_today_and_takes_up_to_366(client: Any, clock: Any) -> None:
+    clock("2026-12-31T23:30:00")
+    events = read_feed(client.get("/api/v1/fun/calendar.ics?tz=Asia/Tokyo").data)
+    assert events[0][2] == datetime.date(2027, 1, 3) and events[-1][2] <= datetime.date(2027, 1, 31)
+    year = read_feed(client.get("/api/v1/fun/calendar.ics?from=2028-01-01&days=366").data)
+    days = [datetime.date(2028, 1, 1) + datetime.timedelta(days=n) for n in range(366)]  # a leap year
+    assert [event[2] for event in year] == [
+        d for d in days if d.day % 3 == 0 or d.day % 5 == 0 or d.day % 7 == 0
+    ]

@@ -2,54 +2,115 @@
 
 - ``GET /api/v1/fun[?date=YYYY-MM-DD]``: the day's fun notification (today by default);
 - ``GET /api/v1/fun/month[?year=Y&month=M]``: every day of a month (each defaults to today's);
+- ``GET /api/v1/fun/calendar.ics[?from=YYYY-MM-DD&days=N]``: the same as a calendar feed;
 - ``GET /healthz``; ``GET /openapi.json``: this API described in OpenAPI 3.
 
-Every error is JSON, ``{"status": "error", "error": ...}``: 400 for a bad parameter, 404 and
-405 likewise; no request can reach an unhandled exception or a huge Fibonacci number (a
-notification only ever sees a day of the month, 1..31).
+"Today" is today in ``tz`` (an IANA zone name, any endpoint), else in the server's local zone.
+Every answer names the date it is about. A dated answer never changes: it is cacheable for a
+year and carries a strong ETag (``If-None-Match`` gives 304); an undated one is cacheable until
+midnight in its zone.
+
+Every error is JSON, ``{"status": "error", "error": ...}``: 400 for a bad parameter, 414 for an
+oversized query, 404 and 405 likewise; no request can reach an unhandled exception or a huge
+Fibonacci number (a notification only ever sees a day of the month, 1..31).
 """
 
 from __future__ import annotations
 
 import datetime
+import functools
+import hashlib
 import json
+import math
+import time
+import zoneinfo
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 try:
+    import icalendar
     from flask import Flask, Response, jsonify, request
     from werkzeug.exceptions import HTTPException
 except ImportError as error:  # pragma: no cover - depends on the environment
-    raise ImportError("fastfun.app needs Flask: pip install 'fastfun[api]'") from error
+    raise ImportError("fastfun.app needs Flask and icalendar: pip install 'fastfun[api]'") from error
 
 import fastfun
 
 Notify = Callable[[int], fastfun.Notification]
 
 # The OpenAPI 3 document of this API, kept as data beside it (schemathesis tests the two
-# against each other).
+# against each other); the zone names tz accepts are this system's, filled in when served.
 OPENAPI: dict[str, Any] = json.loads(Path(__file__).with_name("openapi.json").read_text())
+
+# Every parameter of every endpoint fits in far less; the server bounds the request head too.
+MAX_QUERY_BYTES = 1024
+MAX_FEED_DAYS = 366
+DEFAULT_FEED_DAYS = 31
+# A dated answer is a pure function of its URL.
+FOREVER = "public, max-age=31536000, immutable"
 
 
 class BadRequest(ValueError):
     """A parameter the API cannot accept; its message says what is accepted."""
 
 
-def _date(text: str | None) -> datetime.date:
+@functools.cache
+def _zone_names() -> frozenset[str]:
+    # Read once: the system's zone database, else the tzdata package's (the api extra has it).
+    return frozenset(zoneinfo.available_timezones())
+
+
+@functools.cache
+def _openapi() -> bytes:
+    document = json.loads(json.dumps(OPENAPI))
+    document["components"]["parameters"]["tz"]["schema"]["enum"] = sorted(_zone_names())
+    return json.dumps(document).encode()
+
+
+def _zone(text: str | None) -> zoneinfo.ZoneInfo | None:
     if text is None:
-        return datetime.date.today()
+        return None
+    if text not in _zone_names():
+        raise BadRequest(f"tz must be an IANA time zone name such as Asia/Tokyo or UTC, got {text!r}")
+    return zoneinfo.ZoneInfo(text)
+
+
+def _clock() -> datetime.datetime:
+    """Now, in UTC (the tests set their own clock here)."""
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
+def _now(zone: zoneinfo.ZoneInfo | None) -> datetime.datetime:
+    """Now in ``zone``, or in the server's local zone."""
+    return _clock().astimezone(zone)
+
+
+def _until_midnight(zone: zoneinfo.ZoneInfo | None) -> str:
+    """Cache-Control for an answer about today: public until the day ends in its zone."""
+    now = _now(zone)
+    tomorrow = now.date() + datetime.timedelta(days=1)
+    if zone is None:  # the local zone: mktime knows its daylight-saving rules
+        midnight = time.mktime((tomorrow.year, tomorrow.month, tomorrow.day, 0, 0, 0, 0, 0, -1))
+    else:  # as timestamps, so that a daylight-saving change tonight is counted
+        midnight = datetime.datetime.combine(tomorrow, datetime.time(), zone).timestamp()
+    return f"public, max-age={max(1, math.ceil(midnight - now.timestamp()))}"
+
+
+def _date(name: str, text: str | None) -> datetime.date | None:
+    if text is None:
+        return None
     try:
         if len(text) != 10:
             raise ValueError
         return datetime.date.fromisoformat(text)
     except ValueError:
-        raise BadRequest(f"date must be a real calendar date written YYYY-MM-DD, got {text!r}") from None
+        raise BadRequest(f"{name} must be a real calendar date written YYYY-MM-DD, got {text!r}") from None
 
 
-def _number(name: str, text: str | None, low: int, high: int, default: int) -> int:
+def _number(name: str, text: str | None, low: int, high: int) -> int | None:
     if text is None:
-        return default
+        return None
     if not text.isascii() or not text.isdigit() or len(text) > 5:
         raise BadRequest(f"{name} must be a whole number in {low}..{high}, got {text!r}")
     value = int(text)
@@ -62,6 +123,48 @@ def _error(status: int, message: str) -> tuple[Response, int]:
     return jsonify(status="error", error=message), status
 
 
+def _cached(response: Response, cache_control: str) -> Response:
+    """The answer with its caching headers, or 304 if the client's copy is still this one.
+
+    The ETag is strong (a hash of the exact bytes); If-None-Match compares weakly, as RFC 9110
+    says. Werkzeug's make_conditional does the same and more (ranges, a Date header), at a
+    tenth of a request's cost: this is what the API needs.
+    """
+    etag = hashlib.blake2b(response.get_data(), digest_size=16).hexdigest()
+    headers = {"ETag": f'"{etag}"', "Cache-Control": cache_control}
+    if request.if_none_match.contains_weak(etag):
+        return Response(status=304, headers=headers)
+    response.headers.update(headers)
+    return response
+
+
+def calendar_feed(first: datetime.date, days: int, notify: Notify) -> bytes:
+    """An RFC 5545 calendar: an all-day event for each day from ``first`` that has a notification.
+
+    A day's UID is its date, and its DTSTAMP that day's midnight UTC: a notification never
+    changes, so neither does its event, and a refreshed feed updates a calendar instead of
+    adding copies.
+    """
+    feed = icalendar.Calendar()
+    feed.add("prodid", "-//fastfun//calendar API//EN")
+    feed.add("version", "2.0")
+    feed.add("x-wr-calname", "fastfun: the daily fun notification")
+    for offset in range(days):
+        date = first + datetime.timedelta(days=offset)
+        notification = notify(date.day)
+        if notification is None:
+            continue
+        event = icalendar.Event()
+        event.add("uid", f"{date.isoformat()}@fastfun")
+        event.add("dtstamp", datetime.datetime.combine(date, datetime.time(), datetime.timezone.utc))
+        event.add("dtstart", date)
+        event.add("dtend", date + datetime.timedelta(days=1))
+        event.add("summary", str(notification))
+        feed.add_component(event)
+    ical: bytes = feed.to_ical()
+    return ical
+
+
 def create_app(notify: Notify | None = None) -> Flask:
     """The API as a WSGI application.
 
@@ -72,22 +175,52 @@ def create_app(notify: Notify | None = None) -> Flask:
     app = Flask("fastfun")
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
+    @app.before_request
+    def bounded_query() -> Any:
+        if len(request.query_string) > MAX_QUERY_BYTES:
+            return _error(414, f"the query string must be at most {MAX_QUERY_BYTES} bytes")
+        return None
+
     @app.get("/api/v1/fun")
     def fun() -> Any:
-        day = _date(request.args.get("date"))
-        return jsonify(status="success", message=notify(day.day))
+        zone = _zone(request.args.get("tz"))
+        day = _date("date", request.args.get("date"))
+        cache = FOREVER if day is not None else _until_midnight(zone)
+        day = day or _now(zone).date()
+        answer = jsonify(status="success", message=notify(day.day), date=day.isoformat())
+        return _cached(answer, cache)
 
     @app.get("/api/v1/fun/month")
     def fun_month() -> Any:
-        today = datetime.date.today()
-        year = _number("year", request.args.get("year"), datetime.MINYEAR, datetime.MAXYEAR, today.year)
-        month = _number("month", request.args.get("month"), 1, 12, today.month)
+        zone = _zone(request.args.get("tz"))
+        year = _number("year", request.args.get("year"), datetime.MINYEAR, datetime.MAXYEAR)
+        month = _number("month", request.args.get("month"), 1, 12)
+        cache = FOREVER if year is not None and month is not None else _until_midnight(zone)
+        if year is None or month is None:
+            now = _now(zone).date()
+            year, month = year or now.year, month or now.month
         days = fastfun.month(year, month)
         if notify is not fastfun.fun_notification:  # another notification (the benchmarks')
             days = [(date, notify(date.day)) for date, _ in days]
-        return jsonify(
-            status="success", days=[{"date": date.isoformat(), "message": message} for date, message in days]
+        answer = jsonify(
+            status="success",
+            year=year,
+            month=month,
+            days=[{"date": date.isoformat(), "message": message} for date, message in days],
         )
+        return _cached(answer, cache)
+
+    @app.get("/api/v1/fun/calendar.ics")
+    def fun_calendar() -> Any:
+        zone = _zone(request.args.get("tz"))
+        first = _date("from", request.args.get("from"))
+        days = _number("days", request.args.get("days"), 1, MAX_FEED_DAYS) or DEFAULT_FEED_DAYS
+        cache = FOREVER if first is not None else _until_midnight(zone)
+        first = first or _now(zone).date()
+        if first.toordinal() + days - 1 > datetime.date.max.toordinal():
+            raise BadRequest(f"from and days must end by {datetime.date.max.isoformat()}")
+        answer = Response(calendar_feed(first, days, notify), mimetype="text/calendar")
+        return _cached(answer, cache)
 
     @app.get("/healthz")
     def healthz() -> Any:
@@ -95,7 +228,7 @@ def create_app(notify: Notify | None = None) -> Flask:
 
     @app.get("/openapi.json")
     def openapi() -> Any:
-        return jsonify(OPENAPI)
+        return Response(_openapi(), mimetype="application/json")
 
     @app.errorhandler(BadRequest)
     def bad_request(error: BadRequest) -> tuple[Response, int]:

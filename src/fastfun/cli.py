@@ -97,16 +97,16 @@ def _build_parser() -> _Parser:
     serve = commands.add_parser("serve", help="serve the calendar API (needs fastfun[api])")
     serve.add_argument("--host", default="127.0.0.1", help="default: 127.0.0.1")
     serve.add_argument("--port", default="8000", help="default: 8000")
-    serve.add_argument("--workers", default="1", metavar="N", help="worker processes, default: 1")
+    serve.add_argument("--workers", metavar="N", help="worker processes, default: one per CPU")
     return parser
 
 
 def _serve(args: argparse.Namespace) -> str:
     port = _whole(args.port, "--port")
-    workers = _whole(args.workers, "--workers")
+    workers = None if args.workers is None else _whole(args.workers, "--workers")
     if not 0 < port < 65536:
         raise UsageError(f"--port must be in 1..65535, got {port}")
-    if not 1 <= workers <= 64:
+    if workers is not None and not 1 <= workers <= 64:
         raise UsageError(f"--workers must be in 1..64, got {workers}")
     try:
         from fastfun.serve import serve
