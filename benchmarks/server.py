@@ -73,7 +73,11 @@ class Server:
 
 @contextlib.contextmanager
 def running(
-    command: list[str], port: int, env: dict[str, str] | None = None, start_timeout: float = 30, stop_timeout: float = 15
+    command: list[str],
+    port: int,
+    env: dict[str, str] | None = None,
+    start_timeout: float = 30,
+    stop_timeout: float = 15,
 ) -> Iterator[Server]:
     server = Server(command, port)
     with tempfile.TemporaryFile("w+") as log:
@@ -151,7 +155,9 @@ class SlowClients:
 
     def percentile(self, fraction: float) -> float:
         ordered = sorted(self.latencies)
-        return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))] * 1000 if ordered else float("nan")
+        return (
+            ordered[min(len(ordered) - 1, int(len(ordered) * fraction))] * 1000 if ordered else float("nan")
+        )
 
     def __str__(self) -> str:
         return (
@@ -187,7 +193,9 @@ async def _slow_client(port: int, drip: float, stop: asyncio.Event, report: Slow
             writer.close()
 
 
-async def _normal_client(port: int, path: str, timeout: float, stop: asyncio.Event, report: SlowClients) -> None:
+async def _normal_client(
+    port: int, path: str, timeout: float, stop: asyncio.Event, report: SlowClients
+) -> None:
     request = f"GET {path} HTTP/1.1\r\nHost: {HOST}:{port}\r\nConnection: close\r\n\r\n".encode()
     while not stop.is_set():
         started = time.perf_counter()
@@ -204,7 +212,9 @@ async def _normal_client(port: int, path: str, timeout: float, stop: asyncio.Eve
         report.latencies.append(time.perf_counter() - started)
 
 
-async def _scenario(port: int, slow: int, seconds: float, normal: int, drip: float, timeout: float) -> SlowClients:
+async def _scenario(
+    port: int, slow: int, seconds: float, normal: int, drip: float, timeout: float
+) -> SlowClients:
     report, stop = SlowClients(), asyncio.Event()
     slow_tasks = [asyncio.create_task(_slow_client(port, drip, stop, report)) for _ in range(slow)]
     await asyncio.sleep(min(2.0, seconds / 4))  # every slow connection open before measuring
@@ -282,7 +292,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{constant_load.requests_per_s / serve.requests_per_s:.3f}x",
         constant_load.requests_per_s <= 1.05 * serve.requests_per_s,
     )
-    met &= _goal(f"p99 with {args.slow} slow clients open", f"{slow.percentile(0.99):.2f} ms", slow.percentile(0.99) <= 50)
+    met &= _goal(
+        f"p99 with {args.slow} slow clients open",
+        f"{slow.percentile(0.99):.2f} ms",
+        slow.percentile(0.99) <= 50,
+    )
     met &= _goal(
         "failures and 5xx, all of the above",
         str(len(slow.failures) + sum(load.errors for load in loads.values())),

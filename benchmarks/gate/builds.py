@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import os
 import subprocess
 import sys
 import threading
@@ -14,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks import counting
+from benchmarks.venvs import make_venv
 
 # What the installed package is built from: the same blobs give the same build.
 BUILD_INPUTS = ("src", "setup.py", "pyproject.toml", "MANIFEST.in", "build-constraints.txt")
@@ -116,17 +116,12 @@ def _build(repo: Path, made: Build, cython: str, constraints: str, log: counting
     _extract(repo, commit, made.tree)
     (home / "constraints.txt").write_text(constraints)
     log(f"{rev}: building {commit[:12]} into {home}")
-    pip = [python, "-m", "pip", "install", "-q", "--disable-pip-version-check"]
-    steps = [
-        [sys.executable, "-m", "venv", str(home / "venv")],
-        [*pip, f"Cython=={cython}", "setuptools>=77", "wheel"],
-        [*pip, "--no-build-isolation", "-c", str(home / "constraints.txt"), f"{made.tree}[{EXTRAS}]"],
+    installs = [
+        [f"Cython=={cython}", "setuptools>=77", "wheel"],
+        ["--no-build-isolation", "-c", str(home / "constraints.txt"), f"{made.tree}[{EXTRAS}]"],
     ]
-    with (home / "build.log").open("w") as out:
-        for step in steps:
-            env = {k: v for k, v in os.environ.items() if not k.startswith("FASTFUN_")}
-            if subprocess.run(step, stdout=out, stderr=subprocess.STDOUT, env=env).returncode:
-                raise Undecided(f"building {rev} failed: see {home / 'build.log'}")
+    if make_venv(sys.executable, home / "venv", installs, home / "build.log") != python:
+        raise Undecided(f"building {rev} failed: see {home / 'build.log'}")
     (home / "ok").touch()
     made.fresh = True
     return made

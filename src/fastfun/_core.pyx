@@ -83,7 +83,7 @@ cdef object _as_count(object n, str func, str what="argument"):
 
 
 # Beyond the table only Python-int (or gmpy2) arithmetic happens, so that path is written
-# once, in the twin (the overflow check, gmpy2's lookup and limit, and the split
+# once, in the twin (the overflow check, gmpy2's lookup, threshold and limit, and the split
 # multiplications that let Ctrl-C through): a compiled copy was measured to gain nothing
 # there (F(10**6) without gmpy2: 406,131,808 instructions compiled, 405,846,193 pure). Only
 # the hand-over to gmpy2 is done here, reading the twin's settings live: as a Python call it
@@ -102,7 +102,7 @@ cdef object _fib_large(object n, str func):
         _twin = twin
     fib = _twin._gmp_fib
     if fib is _twin_not_looked_up:
-        fib = _twin._gmp()
+        fib = _twin._gmp() if n >= _twin._GMP_IMPORT_MIN else None
     # _GMP_FIB_MAX is far below 2**40, the overflow limit: no need to check that first.
     if fib is not None and n <= _twin._GMP_FIB_MAX:
         return int(fib(n))

@@ -9,7 +9,6 @@ passes; a head cannot loosen the rules that judge it.
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -22,6 +21,7 @@ from benchmarks import counting
 from benchmarks.gate import __main__ as gate_main
 from benchmarks.gate import judge
 from benchmarks.gate import run as gate_run
+from benchmarks.venvs import child_env
 
 ROOT = Path(__file__).resolve().parents[2]
 CASES = "fibonacci_month[compiled],days_in_month[v3-compiled]"
@@ -69,7 +69,7 @@ def commit(repo: Path, message: str, *args: str) -> None:
 
 
 def gate(repo: Path, *args: str, cases: str = CASES) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FASTFUN_")}
+    env = child_env()
     out = [] if "--out" in args else ["--out", tempfile.mkdtemp(prefix="gate-report-")]
     result = subprocess.run(
         [sys.executable, "-m", "benchmarks.gate", "--repo", str(repo), "--cases", cases, *out, *args],

@@ -1,0 +1,38 @@
+"""Child interpreters of the tooling (gate builds, wheel proofs, test scenarios): the
+environment they start with and the venvs they run in, written once."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+
+
+def child_env(**settings: str) -> dict[str, str]:
+    """This process's environment without fastfun's FASTFUN_* switches, plus ``settings``:
+    the child then picks its core (and builds) as told here, whatever the caller's shell holds."""
+    env = {name: value for name, value in os.environ.items() if not name.startswith("FASTFUN_")}
+    env.update(settings)
+    return env
+
+
+def run_logged(command: Sequence[str], log: Path, env: dict[str, str] | None = None) -> bool:
+    """Run ``command`` with its output appended to ``log`` (after the command line); True on success."""
+    with log.open("a") as out:
+        out.write(f"\n$ {' '.join(command)}\n")
+        out.flush()
+        return subprocess.run(command, stdout=out, stderr=subprocess.STDOUT, env=env).returncode == 0
+
+
+def make_venv(base_python: str, where: Path, installs: Sequence[Sequence[str]], log: Path) -> str | None:
+    """A venv at ``where`` made by ``base_python``, then ``pip install -q`` of each argument list
+    in order, in the environment of ``child_env()``; its python, or None at the first failure
+    (``log`` says why)."""
+    python = str(where / "bin" / "python")
+    steps = [[base_python, "-m", "venv", str(where)]]
+    steps += [
+        [python, "-m", "pip", "install", "-q", "--disable-pip-version-check", *args] for args in installs
+    ]
+    env = child_env()
+    return python if all(run_logged(step, log, env) for step in steps) else None
