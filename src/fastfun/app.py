@@ -86,15 +86,16 @@ def _now(zone: zoneinfo.ZoneInfo | None) -> datetime.datetime:
     return _clock().astimezone(zone)
 
 
-def _until_midnight(zone: zoneinfo.ZoneInfo | None) -> str:
-    """Cache-Control for an answer about today: public until the day ends in its zone."""
+def _today(zone: zoneinfo.ZoneInfo | None) -> tuple[datetime.date, str]:
+    """Today in ``zone``, and the Cache-Control of an answer about it: public until the day
+    ends there (one reading of the clock for both)."""
     now = _now(zone)
     tomorrow = now.date() + datetime.timedelta(days=1)
     if zone is None:  # the local zone: mktime knows its daylight-saving rules
         midnight = time.mktime((tomorrow.year, tomorrow.month, tomorrow.day, 0, 0, 0, 0, 0, -1))
     else:  # as timestamps, so that a daylight-saving change tonight is counted
         midnight = datetime.datetime.combine(tomorrow, datetime.time(), zone).timestamp()
-    return f"public, max-age={max(1, math.ceil(midnight - now.timestamp()))}"
+    return now.date(), f"public, max-age={max(1, math.ceil(midnight - now.timestamp()))}"
 
 
 def _date(name: str, text: str | None) -> datetime.date | None:
@@ -185,8 +186,7 @@ def create_app(notify: Notify | None = None) -> Flask:
     def fun() -> Any:
         zone = _zone(request.args.get("tz"))
         day = _date("date", request.args.get("date"))
-        cache = FOREVER if day is not None else _until_midnight(zone)
-        day = day or _now(zone).date()
+        day, cache = (day, FOREVER) if day is not None else _today(zone)
         answer = jsonify(status="success", message=notify(day.day), date=day.isoformat())
         return _cached(answer, cache)
 
@@ -195,10 +195,10 @@ def create_app(notify: Notify | None = None) -> Flask:
         zone = _zone(request.args.get("tz"))
         year = _number("year", request.args.get("year"), datetime.MINYEAR, datetime.MAXYEAR)
         month = _number("month", request.args.get("month"), 1, 12)
-        cache = FOREVER if year is not None and month is not None else _until_midnight(zone)
+        cache = FOREVER
         if year is None or month is None:
-            now = _now(zone).date()
-            year, month = year or now.year, month or now.month
+            today, cache = _today(zone)
+            year, month = year or today.year, month or today.month
         days = fastfun.month(year, month)
         if notify is not fastfun.fun_notification:  # another notification (the benchmarks')
             days = [(date, notify(date.day)) for date, _ in days]
@@ -215,8 +215,7 @@ def create_app(notify: Notify | None = None) -> Flask:
         zone = _zone(request.args.get("tz"))
         first = _date("from", request.args.get("from"))
         days = _number("days", request.args.get("days"), 1, MAX_FEED_DAYS) or DEFAULT_FEED_DAYS
-        cache = FOREVER if first is not None else _until_midnight(zone)
-        first = first or _now(zone).date()
+        first, cache = (first, FOREVER) if first is not None else _today(zone)
         if first.toordinal() + days - 1 > datetime.date.max.toordinal():
             raise BadRequest(f"from and days must end by {datetime.date.max.isoformat()}")
         answer = Response(calendar_feed(first, days, notify), mimetype="text/calendar")
