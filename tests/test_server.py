@@ -9,6 +9,8 @@ import json
 import os
 import signal
 import socket
+import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -153,3 +155,20 @@ def test_sigterm_lets_a_request_in_flight_finish_and_refuses_new_ones() -> None:
             answer.startswith(b"HTTP/1.1 200 OK") and b'"date":"2022-09-28"' in answer
         )  # ... and is answered
     assert live.exit_status == 0
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "192.0.2.1"])  # in use; not this machine's (TEST-NET-1)
+def test_an_address_that_cannot_be_served_is_one_line_and_status_2(host: str) -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "fastfun", "serve", "--host", host, "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith(f"fastfun: error: cannot serve on {host}:{port}: ")
+    assert len(result.stderr.splitlines()) == 1 and "Traceback" not in result.stderr

@@ -114,10 +114,13 @@ def _serve(args: argparse.Namespace) -> str:
     if workers is not None and not 1 <= workers <= 64:
         raise UsageError(f"--workers must be in 1..64, got {workers}")
     try:
-        from fastfun.serve import serve
+        from fastfun.serve import AddressUnavailable, serve
     except ImportError:
         raise UsageError("serve needs the api extra: pip install 'fastfun[api]'") from None
-    serve(args.host, port, workers)
+    try:
+        serve(args.host, port, workers)
+    except AddressUnavailable as error:  # in use, not this machine's, or privileged
+        raise UsageError(str(error)) from None
     return ""
 
 

@@ -20,6 +20,7 @@ SIGTERM and SIGINT stop accepting, let requests in flight finish (at most
 from __future__ import annotations
 
 import os
+import socket
 
 from granian import Granian
 from granian.constants import Interfaces
@@ -39,15 +40,38 @@ def default_workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
+class AddressUnavailable(OSError):
+    """The address cannot be served; the message says why, in words."""
+
+
+def check_address(host: str, port: int) -> None:
+    """Raise AddressUnavailable when ``host:port`` cannot be served.
+
+    granian binds with SO_REUSEPORT, so a port that another server already listens on would
+    be shared silently, and a bad address ends in a Rust backtrace: a plain bind first turns
+    both into one line.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a closed server's TIME_WAITs are fine
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise AddressUnavailable(f"cannot serve on {host}:{port}: {error.strerror or error}") from None
+
+
 def serve(
     host: str = "127.0.0.1", port: int = 8000, workers: int | None = None, app: str = "fastfun.app:create_app"
 ) -> None:
     """Serve until SIGTERM or SIGINT; ``app`` names a factory of the WSGI app (the benchmarks
-    serve another through the same setup)."""
+    serve another through the same setup). Raises AddressUnavailable before starting when
+    the address cannot be served."""
+    check_address(host, port)
     Granian(
         app,
         factory=True,
         interface=Interfaces.WSGI,
+        websockets=False,  # WSGI has none; granian would say so on every start
         address=host,
         port=port,
         workers=workers or default_workers(),
