@@ -151,7 +151,9 @@ class SlowClients:
     failures: list[str] = field(default_factory=list)
     slow_connections: int = 0  # opened in all (a closed one is reopened)
     slow_closed_by_server: int = 0
+    slow_refused: int = 0  # connection attempts of slow clients that failed
     longest_slow_head: float = 0.0  # seconds a slow client kept an unfinished request open
+    idle_connections: int = 0  # opened and never written to
 
     def percentile(self, fraction: float) -> float:
         ordered = sorted(self.latencies)
@@ -163,15 +165,21 @@ class SlowClients:
         return (
             f"{len(self.latencies):,} normal requests, {len(self.failures)} failed, "
             f"p50 {self.percentile(0.5):.2f} ms, p99 {self.percentile(0.99):.2f} ms; "
-            f"{self.slow_connections} slow connections opened, {self.slow_closed_by_server} closed by "
-            f"the server, the longest unfinished request head {self.longest_slow_head:.1f} s"
+            f"{self.slow_connections} slow connections opened ({self.slow_refused} refused), "
+            f"{self.slow_closed_by_server} closed by the server, the longest unfinished request head "
+            f"{self.longest_slow_head:.1f} s; {self.idle_connections} idle connections"
         )
 
 
 async def _slow_client(port: int, drip: float, stop: asyncio.Event, report: SlowClients) -> None:
     loop = asyncio.get_running_loop()
     while not stop.is_set():
-        reader, writer = await asyncio.open_connection(HOST, port)
+        try:
+            reader, writer = await asyncio.open_connection(HOST, port)
+        except OSError:
+            report.slow_refused += 1
+            await asyncio.sleep(drip)
+            continue
         report.slow_connections += 1
         opened = loop.time()
         writer.write(b"GET /api/v1/fun HTTP/1.1\r\nHost: " + HOST.encode() + b"\r\n")
@@ -193,30 +201,45 @@ async def _slow_client(port: int, drip: float, stop: asyncio.Event, report: Slow
             writer.close()
 
 
+async def _idle_client(port: int, stop: asyncio.Event, report: SlowClients) -> None:
+    # Opens a connection and never sends a byte: it holds a file descriptor of the server.
+    try:
+        _, writer = await asyncio.open_connection(HOST, port)
+    except OSError:
+        return
+    report.idle_connections += 1
+    await stop.wait()
+    writer.close()
+
+
 async def _normal_client(
     port: int, path: str, timeout: float, stop: asyncio.Event, report: SlowClients
 ) -> None:
     request = f"GET {path} HTTP/1.1\r\nHost: {HOST}:{port}\r\nConnection: close\r\n\r\n".encode()
     while not stop.is_set():
         started = time.perf_counter()
+        writer = None
         try:
             reader, writer = await asyncio.wait_for(asyncio.open_connection(HOST, port), timeout)
             writer.write(request)
             answer = await asyncio.wait_for(reader.read(), timeout)
-            writer.close()
             status = answer.split(b" ", 2)[1] if answer.startswith(b"HTTP/1.1 ") else b"no answer"
             if status != b"200":
                 report.failures.append(f"status {status.decode(errors='replace')}")
         except (OSError, asyncio.TimeoutError) as error:
             report.failures.append(repr(error))
+        finally:
+            if writer is not None:
+                writer.close()
         report.latencies.append(time.perf_counter() - started)
 
 
 async def _scenario(
-    port: int, slow: int, seconds: float, normal: int, drip: float, timeout: float
+    port: int, slow: int, idle: int, seconds: float, normal: int, drip: float, timeout: float
 ) -> SlowClients:
     report, stop = SlowClients(), asyncio.Event()
     slow_tasks = [asyncio.create_task(_slow_client(port, drip, stop, report)) for _ in range(slow)]
+    slow_tasks += [asyncio.create_task(_idle_client(port, stop, report)) for _ in range(idle)]
     await asyncio.sleep(min(2.0, seconds / 4))  # every slow connection open before measuring
     normal_tasks = [
         asyncio.create_task(_normal_client(port, "/api/v1/fun", timeout, stop, report)) for _ in range(normal)
@@ -228,13 +251,19 @@ async def _scenario(
 
 
 def slow_clients(
-    port: int, slow: int = 500, seconds: float = 15, normal: int = 4, drip: float = 2.0, timeout: float = 5.0
+    port: int,
+    slow: int = 500,
+    seconds: float = 15,
+    normal: int = 4,
+    drip: float = 2.0,
+    timeout: float = 5.0,
+    idle: int = 0,
 ) -> SlowClients:
     """``slow`` connections each send a request line and one header line every ``drip`` seconds
-    (reopened when the server closes them), while ``normal`` clients request ``/api/v1/fun`` on
-    fresh connections for ``seconds``; a normal request fails on any answer but 200 or after
-    ``timeout`` seconds."""
-    return asyncio.run(_scenario(port, slow, seconds, normal, drip, timeout))
+    (reopened when the server closes them), and ``idle`` ones send nothing, while ``normal``
+    clients request ``/api/v1/fun`` on fresh connections for ``seconds``; a normal request
+    fails on any answer but 200 or after ``timeout`` seconds."""
+    return asyncio.run(_scenario(port, slow, idle, seconds, normal, drip, timeout))
 
 
 # -- the report --------------------------------------------------------------------------------
@@ -250,6 +279,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seconds", type=int, default=8, help="each wrk run (default 8)")
     parser.add_argument("--slow-seconds", type=int, default=15, help="the slow-client scenario (default 15)")
     parser.add_argument("--slow", type=int, default=500, help="slow connections (default 500)")
+    parser.add_argument("--idle", type=int, default=0, help="connections that send nothing (default 0)")
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None:
         print("benchmarks server: wrk is not installed (Debian: apt-get install wrk)", file=sys.stderr)
@@ -268,15 +298,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         before = slow_clients(server.port, slow=args.slow // 10, seconds=5, normal=4, timeout=2)
     print(f"gunicorn, one sync worker, {args.slow // 10} slow clients for 5 s: {before}")
     with running(fastfun_serve(serve_port), serve_port) as server, running(constant, constant_port) as base:
-        # Alternated, best of two each: the two are compared on the same minutes of the machine.
+        # Alternated, best of three each: the two are compared on the same minutes of the machine.
         talks, constants = [], []
-        for _ in range(2):
+        for _ in range(3):
             talks.append(wrk(server.base + TALKS_PATH, args.seconds))
             constants.append(wrk(base.base + TALKS_PATH, args.seconds))
         loads["fastfun serve (defaults)"] = max(talks, key=lambda load: load.requests_per_s)
         loads["fastfun serve, constant endpoint"] = max(constants, key=lambda load: load.requests_per_s)
-        print(f"== {args.slow} slow clients for {args.slow_seconds} s, 4 normal clients on /api/v1/fun")
-        slow = slow_clients(server.port, slow=args.slow, seconds=args.slow_seconds)
+        print(
+            f"== {args.slow} slow and {args.idle} idle clients for {args.slow_seconds} s, 4 normal on /api/v1/fun"
+        )
+        slow = slow_clients(server.port, slow=args.slow, seconds=args.slow_seconds, idle=args.idle)
         print(slow)
     for name, load in loads.items():
         print(f"{name:<34} {load}")
@@ -293,7 +325,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         constant_load.requests_per_s <= 1.05 * serve.requests_per_s,
     )
     met &= _goal(
-        f"p99 with {args.slow} slow clients open",
+        f"p99 with {args.slow} slow and {args.idle} idle clients open",
         f"{slow.percentile(0.99):.2f} ms",
         slow.percentile(0.99) <= 50,
     )
