@@ -107,7 +107,7 @@ def build(repo: Path, rev: str, cython: str, constraints: str, cache: Path, log:
 
 
 def _build(repo: Path, made: Build, cython: str, constraints: str, log: counting.Progress) -> Build:
-    rev, commit, home, python = made.rev, made.commit, made.home, made.python
+    rev, commit, home = made.rev, made.commit, made.home
     if (home / "ok").exists():
         log(f"{rev}: cached build {home}")
         return made
@@ -120,7 +120,7 @@ def _build(repo: Path, made: Build, cython: str, constraints: str, log: counting
         [f"Cython=={cython}", "setuptools>=77", "wheel"],
         ["--no-build-isolation", "-c", str(home / "constraints.txt"), f"{made.tree}[{EXTRAS}]"],
     ]
-    if make_venv(sys.executable, home / "venv", installs, home / "build.log") != python:
+    if make_venv(sys.executable, home / "venv", installs, home / "build.log") is None:
         raise Undecided(f"building {rev} failed: see {home / 'build.log'}")
     (home / "ok").touch()
     made.fresh = True
