@@ -26,7 +26,7 @@ from pathlib import Path
 
 from benchmarks import bmf, counting, goals, history, plot, results, server
 from benchmarks.gate.__main__ import main as gate_main
-from benchmarks.workloads import CASES, workloads
+from benchmarks.workloads import BY_FULLNAME, BY_NAME, CASES, workloads
 
 
 def _human(seconds: float) -> str:
@@ -107,23 +107,32 @@ def run(argv: Sequence[str]) -> int:
     if run.returncode != 0:
         print("benchmarks: the suite failed", file=sys.stderr)
         return 2
-    stats = results.load(results_file)
-    times = {name: stat["median"] for name, stat in stats.items()}
+    benchmarks = results.load_for("benchmarks", str(results_file))
+    if benchmarks is None:
+        return 2
+    # The suite's cases by their short names, which the comparison, the goals and the counter use.
+    timed = {BY_FULLNAME[b.fullname].name: b for b in benchmarks if b.fullname in BY_FULLNAME}
+    times = {name: bench.median for name, bench in timed.items()}
 
     counts: dict[str, float] = {}
     if not args.no_instructions:
         if counting.valgrind_available():
             print("== counting instructions with callgrind (every case, a line each)", flush=True)
             counts = counting.figures(
-                counting.count(list(stats), progress=lambda line: print(line, flush=True))
+                counting.count(list(timed), progress=lambda line: print(line, flush=True))
             )
             (out / "instructions.json").write_text(json.dumps(counts, indent=2) + "\n")
         else:
             print("== valgrind not found: instruction counts and their goals are not measured")
 
-    (out / "bmf.json").write_text(json.dumps(bmf.to_bmf(stats, counts or None), indent=2) + "\n")
     machine = f"{platform.python_implementation()} {platform.python_version()}, {platform.machine()}"
-    plot.plot(stats, str(out / "benchmarks.png"), f"fastfun benchmarks ({machine})")
+    try:
+        by_fullname = {BY_NAME[name].fullname: n for name, n in counts.items()}
+        (out / "bmf.json").write_text(bmf.dumps(bmf.to_bmf(benchmarks, by_fullname or None)))
+        plot.plot(benchmarks, str(out / "benchmarks.png"), f"fastfun benchmarks ({machine})")
+    except results.Refused as error:
+        print(f"benchmarks: {results_file}: {error}", file=sys.stderr)
+        return 2
 
     print(f"\n== comparison ({machine}; time: median per round)")
     print(comparison(times, counts))

@@ -1,30 +1,141 @@
-"""Timing the suite with pytest-benchmark, and reading its JSON: per benchmark name, its
-timing statistics in seconds."""
+"""Timing the suite with pytest-benchmark, and reading its JSON: the one reader every command
+(``bmf``, ``plot``, the main job) goes through.
+
+The file is checked against ``pytest_benchmark.schema.json`` (the shape pytest-benchmark 2.5
+to 5.x writes, as far as anything here reads it); the first problem is named in one line.
+Benchmarks are identified by ``fullname``, pytest's node id, as Bencher's ``python_pytest``
+adapter names them: two tests may share a ``name`` (in two modules, or two groups), never a
+``fullname``.
+"""
 
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-
-def load(path: str | Path) -> dict[str, dict[str, Any]]:
-    """``{name: stats}`` from ``--benchmark-json``; the name is the test's, e.g.
-    ``test_fibonacci_month[compiled]``, stable across runs and machines."""
-    data = json.loads(Path(path).read_text())
-    missing = {"machine_info", "commit_info", "benchmarks"} - data.keys()
-    if missing:
-        raise ValueError(f"{path} is not pytest-benchmark JSON: no {', '.join(sorted(missing))}")
-    return {bench["name"]: {**bench["stats"], **bench.get("extra_info", {})} for bench in data["benchmarks"]}
+SCHEMA = Path(__file__).with_name("pytest_benchmark.schema.json")
+# The four statistics, in seconds, that Bencher's python_pytest adapter reads.
+STATS = ("mean", "stddev", "median", "iqr")
+_SHOWN = 300  # characters of a problem shown, so a huge value in the file stays one short line
 
 
-def load_for(command: str, path: str) -> dict[str, dict[str, Any]] | None:
+class Refused(ValueError):
+    """A results file the tools cannot use, or cannot turn into what Bencher stores; the
+    message says why in one line."""
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    """One benchmark of a run; times in seconds, finite and >= 0."""
+
+    fullname: str  # e.g. ``benchmarks/test_benchmarks.py::test_fibonacci_month[compiled]``
+    name: str  # e.g. ``test_fibonacci_month[compiled]``: unique within a module only
+    group: str | None
+    mean: float
+    stddev: float
+    median: float
+    iqr: float
+    extra_info: Mapping[str, Any]
+
+
+def shorten(text: str, limit: int = 60) -> str:
+    """``text`` cut to about ``limit`` characters for a message or a label, its ends kept."""
+    if len(text) <= limit:
+        return text
+    half = (limit - 1) // 2
+    return f"{text[:half]}…{text[-half:]}"
+
+
+def _first_problem(data: object) -> str | None:
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(json.loads(SCHEMA.read_text()))
+    error = jsonschema.exceptions.best_match(validator.iter_errors(data))
+    if error is None:
+        return None
+    return f"{error.json_path}: {shorten(error.message, _SHOWN)}"
+
+
+def _seconds(value: float) -> float:
+    try:
+        return float(value)
+    except OverflowError:  # an integer beyond any float
+        return math.inf
+
+
+def parse(data: object) -> list[Benchmark]:
+    """The benchmarks of a decoded ``--benchmark-json`` file, in its order.
+
+    Raises ``Refused`` when the shape is not pytest-benchmark's, a statistic read is not
+    finite, two benchmarks share a ``fullname``, or there is no benchmark at all.
+    """
+    problem = _first_problem(data)
+    if problem is not None:
+        raise Refused(f"not pytest-benchmark JSON as --benchmark-json writes it: {problem}")
+    assert isinstance(data, dict)  # the schema says so
+    benchmarks, seen = [], set()
+    for index, bench in enumerate(data["benchmarks"]):
+        fullname = bench["fullname"]
+        stats = {field: _seconds(bench["stats"][field]) for field in STATS}
+        for field, value in stats.items():
+            if not math.isfinite(value):
+                raise Refused(
+                    f"$.benchmarks[{index}] ({shorten(fullname)!r}): stats.{field} is {value}; "
+                    "only finite times can be compared or stored (Bencher refuses the whole file)"
+                )
+        if fullname in seen:
+            raise Refused(
+                f"$.benchmarks[{index}]: a second benchmark named {shorten(fullname)!r} (fullname); "
+                "each benchmark needs its own, or one would hide the other"
+            )
+        seen.add(fullname)
+        benchmarks.append(
+            Benchmark(
+                fullname=fullname,
+                name=bench["name"],
+                group=bench.get("group"),
+                mean=stats["mean"],
+                stddev=stats["stddev"],
+                median=stats["median"],
+                iqr=stats["iqr"],
+                extra_info=bench.get("extra_info") or {},
+            )
+        )
+    if not benchmarks:
+        raise Refused("no benchmarks in it: the run measured nothing (did pytest select a benchmark test?)")
+    return benchmarks
+
+
+def load(path: str | Path) -> list[Benchmark]:
+    """``parse`` of the file at ``path``; ``Refused`` names the file and its first problem,
+    whether it cannot be read, is not JSON, or is not a usable run."""
+    try:
+        text = Path(path).read_bytes().decode()
+        data = json.loads(text)
+        return parse(data)
+    except OSError as error:
+        raise Refused(f"{path}: cannot read it: {error.strerror or error}") from None
+    except RecursionError:
+        raise Refused(f"{path}: not pytest-benchmark JSON: nested too deeply") from None
+    except json.JSONDecodeError as error:
+        raise Refused(f"{path}: not JSON: {error}") from None
+    except UnicodeDecodeError as error:
+        raise Refused(f"{path}: not JSON: not UTF-8 text ({error.reason} at byte {error.start})") from None
+    except Refused as error:
+        raise Refused(f"{path}: {error}") from None
+
+
+def load_for(command: str, path: str) -> list[Benchmark] | None:
     """``load`` for a command line: None, after one line on stderr, when the file is unusable."""
     try:
         return load(path)
-    except (OSError, ValueError) as error:
+    except Refused as error:
         print(f"{command}: {error}", file=sys.stderr)
         return None
 

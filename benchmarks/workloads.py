@@ -21,6 +21,8 @@ from typing import Any
 
 Round = Callable[[], Any]
 
+SUITE = "benchmarks/test_benchmarks.py"  # the pytest-benchmark suite, from the repository root
+
 TALK_MONTH = (7, 14, 21, 28)  # the talk's benchmark: the Fibonacci days of a month
 DAYS = range(1, 32)
 
@@ -46,6 +48,12 @@ class Case:
     def name(self) -> str:
         """The pytest-benchmark test name, e.g. ``test_days_in_month[v3-memoized]``."""
         return f"test_{self.workload}[{self.id}]"
+
+    @property
+    def fullname(self) -> str:
+        """pytest's node id, run from the repository: Bencher's name for the benchmark, e.g.
+        ``benchmarks/test_benchmarks.py::test_days_in_month[v3-memoized]``."""
+        return f"{SUITE}::{self.name}"
 
 
 def _module(name: str) -> ModuleType:
@@ -213,6 +221,7 @@ def _cases() -> Iterator[Case]:
 
 CASES: list[Case] = list(_cases())
 BY_NAME: dict[str, Case] = {case.name: case for case in CASES}
+BY_FULLNAME: dict[str, Case] = {case.fullname: case for case in CASES}
 
 
 # Rounds per count: 20 where a round is cheap; one where a round alone is hundreds of millions

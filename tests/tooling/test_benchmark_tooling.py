@@ -15,7 +15,7 @@ pytest.importorskip("pytest_benchmark", reason="the 'bench' extra is not install
 jsonschema = pytest.importorskip("jsonschema", reason="the 'bench' extra is not installed")
 
 from benchmarks import bmf, counting, goals, results  # noqa: E402
-from benchmarks.workloads import CASES  # noqa: E402
+from benchmarks.workloads import BY_NAME, CASES  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = json.loads((ROOT / "benchmarks" / "bmf.schema.json").read_text())
@@ -67,24 +67,25 @@ def results_json(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_the_results_file_has_what_bencher_python_pytest_reads(results_json: Path) -> None:
     data = json.loads(results_json.read_text())
     assert {"machine_info", "commit_info", "benchmarks"} <= data.keys()
-    names = {bench["name"] for bench in data["benchmarks"]}
-    assert names == {
-        "test_fibonacci_month[memoized]",
-        "test_fibonacci_month[pure]",
-        "test_fibonacci_month[compiled]",
-        "test_fibonacci_month[limit]",
+    fullnames = {bench["fullname"] for bench in data["benchmarks"]}
+    assert fullnames == {
+        "benchmarks/test_benchmarks.py::test_fibonacci_month[memoized]",
+        "benchmarks/test_benchmarks.py::test_fibonacci_month[pure]",
+        "benchmarks/test_benchmarks.py::test_fibonacci_month[compiled]",
+        "benchmarks/test_benchmarks.py::test_fibonacci_month[limit]",
     }
+    assert fullnames <= {case.fullname for case in CASES}
     for bench in data["benchmarks"]:
         assert {"mean", "stddev", "median", "iqr"} <= bench["stats"].keys()
 
 
 def test_bmf_from_a_real_run_is_valid_against_the_bencher_schema(results_json: Path, tmp_path: Path) -> None:
     out = tmp_path / "bmf.json"
-    run = tool("benchmarks.bmf", str(results_json), "-o", str(out))
+    run = tool("benchmarks", "bmf", str(results_json), "-o", str(out))
     assert run.returncode == 0, run.stderr
     report = json.loads(out.read_text())
     jsonschema.validate(report, SCHEMA)
-    compiled = report["test_fibonacci_month[compiled]"]
+    compiled = report["benchmarks/test_benchmarks.py::test_fibonacci_month[compiled]"]
     assert set(compiled) == {"latency", "throughput"}
     latency = compiled["latency"]
     assert latency["lower_value"] <= latency["value"] <= latency["upper_value"]
@@ -92,11 +93,11 @@ def test_bmf_from_a_real_run_is_valid_against_the_bencher_schema(results_json: P
 
 
 def test_bmf_carries_instruction_counts_and_stays_valid(results_json: Path) -> None:
-    stats = results.load(results_json)
-    report = bmf.to_bmf(stats, {"test_fibonacci_month[compiled]": 1968.0})
+    compiled, pure = (BY_NAME[f"test_fibonacci_month[{impl}]"].fullname for impl in ("compiled", "pure"))
+    report = bmf.to_bmf(results.load(results_json), {compiled: 1968.0})
     jsonschema.validate(report, SCHEMA)
-    assert report["test_fibonacci_month[compiled]"]["instructions"] == {"value": 1968.0}
-    assert "instructions" not in report["test_fibonacci_month[pure]"]
+    assert report[compiled]["instructions"] == {"value": 1968.0}
+    assert "instructions" not in report[pure]
 
 
 def test_the_schema_rejects_what_bencher_would(results_json: Path) -> None:
@@ -107,14 +108,14 @@ def test_the_schema_rejects_what_bencher_would(results_json: Path) -> None:
 def test_bmf_reports_a_file_that_is_not_pytest_benchmark_json(tmp_path: Path) -> None:
     bogus = tmp_path / "x.json"
     bogus.write_text("{}")
-    run = tool("benchmarks.bmf", str(bogus))
+    run = tool("benchmarks", "bmf", str(bogus))
     assert run.returncode == 2
     assert run.stderr.startswith("bmf: ") and "Traceback" not in run.stderr
 
 
 def test_the_plot_is_a_png(results_json: Path, tmp_path: Path) -> None:
     out = tmp_path / "plot.png"
-    run = tool("benchmarks.plot", str(results_json), "-o", str(out))
+    run = tool("benchmarks", "plot", str(results_json), "-o", str(out))
     assert run.returncode == 0, run.stderr
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
