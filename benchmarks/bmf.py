@@ -82,7 +82,10 @@ def dumps(report: Report) -> str:
     )
     if error is not None:
         raise results.Refused(f"not valid BMF: {error.json_path}: {results.shorten(error.message, 300)}")
-    return json.dumps(report, indent=2, allow_nan=False) + "\n"
+    try:
+        return json.dumps(report, indent=2, allow_nan=False) + "\n"
+    except ValueError as error:  # NaN or Infinity, which JSON has no way to write
+        raise results.Refused(f"not valid BMF: {error}") from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -103,7 +103,9 @@ def test_two_tests_of_one_name_in_two_modules_stay_two_benchmarks_each_with_its_
     tmp_path: Path,
 ) -> None:
     out = tmp_path / "bmf.json"
-    assert benchmarks_command("bmf", str(WILD / "dup_name_across_modules.json"), "-o", str(out)).returncode == 0
+    assert (
+        benchmarks_command("bmf", str(WILD / "dup_name_across_modules.json"), "-o", str(out)).returncode == 0
+    )
     report = json.loads(out.read_text())
     assert report["pkg_a/test_speed.py::test_parse"]["latency"]["value"] == pytest.approx(200.0)
     assert report["pkg_b/test_speed.py::test_parse"]["latency"]["value"] == pytest.approx(30_000.0)
@@ -224,7 +226,9 @@ def test_bmf_refuses_a_name_over_bencher_s_limit_counted_in_utf8_bytes(
 def test_bmf_refuses_a_figure_beyond_a_float_rather_than_write_infinity() -> None:
     from benchmarks import results
 
-    tiny = results.parse(json.loads(json.dumps({"machine_info": {}, "commit_info": {}, "benchmarks": [bench()]})))
+    tiny = results.parse(
+        json.loads(json.dumps({"machine_info": {}, "commit_info": {}, "benchmarks": [bench()]}))
+    )
     tiny = [results.Benchmark(**{**vars(tiny[0]), "mean": 5e-324, "stddev": 0.0})]
     with pytest.raises(results.Refused, match="its throughput is beyond a finite float"):
         bmf.to_bmf(tiny)
@@ -235,3 +239,10 @@ def test_bmf_output_is_checked_against_the_bencher_schema_before_it_is_written()
 
     with pytest.raises(results.Refused, match=r"not valid BMF: \$\.t: {} should be non-empty"):
         bmf.dumps({"t": {}})
+
+
+def test_bmf_never_writes_nan_or_infinity_as_json_has_neither() -> None:
+    from benchmarks import results
+
+    with pytest.raises(results.Refused, match="not valid BMF: Out of range float values"):
+        bmf.dumps({"t": {"latency": {"value": float("nan")}}})
