@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -111,3 +112,95 @@ def test_a_mistake_is_one_line_on_stderr_and_exit_status_2(args: list[str], mess
     assert result.returncode == 2
     assert result.stdout == ""
     assert result.stderr == message + "\n"
+
+
+def script_env(core: ModuleType) -> dict[str, str]:
+    """The environment that makes the console script run ``core``, and fail if it cannot."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FASTFUN_")}
+    if core.__name__ == "fastfun._core_py":
+        env["FASTFUN_NO_EXTENSIONS"] = "1"
+    else:
+        env["FASTFUN_REQUIRE_EXTENSIONS"] = "1"
+    return env
+
+
+def script(core: ModuleType, *args: str, **popen: object) -> subprocess.Popen[bytes]:
+    """The installed console script running ``core``; stderr is a pipe to read."""
+    assert SCRIPT is not None
+    return subprocess.Popen([SCRIPT, *args], env=script_env(core), stderr=subprocess.PIPE, **popen)  # type: ignore[call-overload, no-any-return]
+
+
+def test_a_reader_that_stops_after_a_few_bytes_ends_the_command_quietly(core: ModuleType) -> None:
+    # fastfun fib 1000000 | head -c 10: 208,988 digits, of which the reader takes ten.
+    with script(core, "fib", "1000000", stdout=subprocess.PIPE) as proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        assert proc.stdout.read(10) == b"1953282128"
+        proc.stdout.close()
+        assert proc.stderr.read() == b""
+        assert proc.wait(timeout=60) == 1
+
+
+@pytest.mark.parametrize("args", [["calendar", "2022", "9"], ["fib", "10"], ["info"]])
+def test_a_reader_that_is_gone_before_the_output_ends_the_command_quietly(
+    core: ModuleType, args: list[str]
+) -> None:
+    # fastfun calendar 2022 9 | true: the read end is closed before anything is written.
+    with script(core, *args, stdout=subprocess.PIPE) as proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        proc.stdout.close()
+        assert proc.stderr.read() == b""
+        assert proc.wait(timeout=60) == 1
+
+
+def test_the_readme_s_pipe_prints_its_ten_digits_and_nothing_else() -> None:
+    result = subprocess.run(
+        ["sh", "-c", 'exec "$0" fib 1000000 | head -c 10', str(SCRIPT)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (result.stdout, result.stderr) == ("1953282128", "")
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full on this system")
+def test_an_output_error_is_one_line_on_stderr(core: ModuleType) -> None:
+    with open("/dev/full", "wb") as full, script(core, "calendar", "2022", "9", stdout=full) as proc:
+        assert proc.stderr is not None
+        assert proc.stderr.read() == b"fastfun: error: cannot write the output: No space left on device\n"
+        assert proc.wait(timeout=60) == 1
+
+
+def test_a_closed_standard_output_is_one_line_on_stderr(core: ModuleType) -> None:
+    result = subprocess.run(
+        ["sh", "-c", 'exec "$0" fib 10 >&-', str(SCRIPT)],
+        env=script_env(core),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (result.returncode, result.stderr) == (
+        1,
+        "fastfun: error: cannot write the output: standard output is closed\n",
+    )
+
+
+@pytest.mark.parametrize(
+    "year, month, title, first_week",
+    [
+        ("1", "1", "January 1", ["1", "2", "3", "4", "5", "6", "7"]),  # a Monday: no week before it
+        ("9999", "12", "December 9999", ["1", "2", "3", "4", "5"]),  # ends on a Friday: no week after
+    ],
+)
+def test_the_first_and_last_months_of_the_calendar_render(
+    core: ModuleType, year: str, month: str, title: str, first_week: list[str]
+) -> None:
+    assert SCRIPT is not None
+    result = subprocess.run(
+        [SCRIPT, "calendar", year, month], env=script_env(core), capture_output=True, text=True, timeout=60
+    )
+    assert (result.returncode, result.stderr) == (0, "")
+    lines = result.stdout.splitlines()
+    assert lines[0].strip() == title
+    day_rows = lines[2::2]
+    assert day_rows[0].split() == first_week
+    assert [int(day) for row in day_rows for day in row.split()] == list(range(1, 32))

@@ -219,6 +219,15 @@ def test_month_lists_every_day_with_its_date(core: ModuleType) -> None:
     assert all(type(date) is datetime.date for date, _ in september)
 
 
+@pytest.mark.parametrize("year, month", [(1, 1), (9999, 12)])
+def test_month_covers_the_first_and_last_months_of_the_calendar(
+    core: ModuleType, year: int, month: int
+) -> None:
+    days = core.month(year, month)
+    assert [date for date, _ in days] == [datetime.date(year, month, d) for d in range(1, 32)]
+    assert days[27] == (datetime.date(year, month, 28), 317811)
+
+
 @pytest.mark.parametrize("year, days", [(2024, 29), (2023, 28), (1900, 28), (2000, 29), (1, 28), (9999, 28)])
 def test_month_knows_february(core: ModuleType, year: int, days: int) -> None:
     assert len(core.month(year, 2)) == days

@@ -49,13 +49,16 @@ def render_month(year: int, month: int, today: datetime.date | None = None) -> s
     title = f"{calendar.month_name[month]} {year}"
     width = 7 * _CELL + 6
     lines = [title.center(width).rstrip(), " ".join(f"{d:<{_CELL}}" for d in _WEEKDAYS).rstrip()]
-    for week in calendar.Calendar(firstweekday=0).monthdatescalendar(year, month):
+    # Day numbers, 0 outside the month: dates of the weeks' other months would reach past
+    # the calendar (year 10000 after December 9999).
+    for week in calendar.Calendar(firstweekday=0).monthdayscalendar(year, month):
         numbers, texts = [], []
-        for date in week:
-            if date.month != month:
+        for day in week:
+            if day == 0:
                 numbers.append(" " * _CELL)
                 texts.append(" " * _CELL)
                 continue
+            date = datetime.date(year, month, day)
             number = f"[{date.day}]" if date == today else f"{date.day}"
             numbers.append(f"{number:<{_CELL}}")
             text = _shown(days[date])
@@ -176,6 +179,38 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("fastfun: interrupted", file=sys.stderr)
         return 130
-    if output:
+    return _write(output) if output else 0
+
+
+def _write(output: str) -> int:
+    """Prints ``output``; returns the exit status.
+
+    A reader that goes away (``fastfun fib 1000000 | head -c 10``) ends the command quietly
+    with status 1, as the note on SIGPIPE in Python's ``signal`` docs does it. Restoring
+    SIGPIPE's default action instead would kill ``fastfun serve`` whenever a client hangs up.
+    Any other output error (a full disk) is one line on stderr, status 1.
+    """
+    if sys.stdout is None:  # started with file descriptor 1 closed
+        print("fastfun: error: cannot write the output: standard output is closed", file=sys.stderr)
+        return 1
+    try:
         print(output)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _discard_stdout()
+        return 1
+    except OSError as error:
+        _discard_stdout()
+        print(f"fastfun: error: cannot write the output: {error.strerror or error}", file=sys.stderr)
+        return 1
     return 0
+
+
+def _discard_stdout() -> None:
+    # Python flushes stdout once more at exit; what it still holds must go nowhere, not fail again.
+    import os
+
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):  # a stdout without a file descriptor (a test's capture)
+        pass
