@@ -99,7 +99,8 @@ def parse(data: object) -> list[Benchmark]:
             Benchmark(
                 fullname=fullname,
                 name=bench["name"],
-                group=bench.get("group"),
+                # a group is whatever the test set (pytest-benchmark writes it as it is); a label here
+                group=None if bench.get("group") is None else str(bench["group"]),
                 mean=stats["mean"],
                 stddev=stats["stddev"],
                 median=stats["median"],

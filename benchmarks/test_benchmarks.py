@@ -1,7 +1,8 @@
 """The suite: every workload of ``workloads.py`` run by every implementation that applies.
 
 Run ``pytest benchmarks`` (or ``python -m benchmarks`` for the whole report). Test ids are
-stable across runs, e.g. ``test_fibonacci_month[compiled]``: Bencher keys its history on them.
+stable across runs; Bencher keys its history on the full node id, e.g.
+``benchmarks/test_benchmarks.py::test_fibonacci_month[compiled]`` (``Case.fullname``).
 """
 
 from __future__ import annotations

@@ -246,3 +246,12 @@ def test_bmf_never_writes_nan_or_infinity_as_json_has_neither() -> None:
 
     with pytest.raises(results.Refused, match="not valid BMF: Out of range float values"):
         bmf.dumps({"t": {"latency": {"value": float("nan")}}})
+
+
+def test_a_group_is_drawn_whatever_value_the_test_gave_it(tmp_path: Path) -> None:
+    from benchmarks import plot, results
+
+    path = pytest_benchmark_file(tmp_path, {**bench("t.py::test_a"), "group": 5}, bench("t.py::test_b"))
+    assert plot.panels(results.load(path)) == {"5": [("test_a", 1e-6)], "(no group)": [("test_b", 1e-6)]}
+    run = benchmarks_command("plot", str(path), "-o", str(tmp_path / "plot.png"))
+    assert run.returncode == 0, run.stderr
