@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
+from typing import IO
 
 import pytest
 
@@ -124,10 +125,10 @@ def script_env(core: ModuleType) -> dict[str, str]:
     return env
 
 
-def script(core: ModuleType, *args: str, **popen: object) -> subprocess.Popen[bytes]:
+def script(core: ModuleType, *args: str, stdout: int | IO[bytes]) -> subprocess.Popen[bytes]:
     """The installed console script running ``core``; stderr is a pipe to read."""
     assert SCRIPT is not None
-    return subprocess.Popen([SCRIPT, *args], env=script_env(core), stderr=subprocess.PIPE, **popen)  # type: ignore[call-overload, no-any-return]
+    return subprocess.Popen([SCRIPT, *args], env=script_env(core), stdout=stdout, stderr=subprocess.PIPE)
 
 
 def test_a_reader_that_stops_after_a_few_bytes_ends_the_command_quietly(core: ModuleType) -> None:
