@@ -1,8 +1,8 @@
 """Timing the suite with pytest-benchmark, and reading its JSON: the one reader every command
 (``bmf``, ``plot``, the main job) goes through.
 
-The file is checked against ``pytest_benchmark.schema.json`` (the shape pytest-benchmark 2.5
-to 5.x writes, as far as anything here reads it); the first problem is named in one line.
+The file is checked against ``pytest_benchmark.schema.json`` (the shape pytest-benchmark has
+written since 3.0, as far as anything here reads it); the first problem is named in one line.
 Benchmarks are identified by ``fullname``, pytest's node id, as Bencher's ``python_pytest``
 adapter names them: two tests may share a ``name`` (in two modules, or two groups), never a
 ``fullname``.
