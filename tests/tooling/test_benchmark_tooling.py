@@ -83,8 +83,9 @@ def test_bmf_from_a_real_run_is_valid_against_the_bencher_schema(results_json: P
     out = tmp_path / "bmf.json"
     run = tool("benchmarks", "bmf", str(results_json), "-o", str(out))
     assert run.returncode == 0, run.stderr
-    report = json.loads(out.read_text())
+    report = json.loads(out.read_text(), parse_constant=lambda token: pytest.fail(f"{token} is not JSON"))
     jsonschema.validate(report, SCHEMA)
+    assert list(report) == [bench["fullname"] for bench in json.loads(results_json.read_text())["benchmarks"]]
     compiled = report["benchmarks/test_benchmarks.py::test_fibonacci_month[compiled]"]
     assert set(compiled) == {"latency", "throughput"}
     latency = compiled["latency"]
