@@ -20,7 +20,7 @@ sys.path.insert(0, str(HERE / "_ext"))
 
 project = "fastfun"
 author = "fastfun developers"
-copyright = "fastfun developers"  # noqa: A001 - the name Sphinx reads
+copyright = "fastfun developers"
 release = version = fastfun.__version__
 
 extensions = [

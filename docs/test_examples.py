@@ -79,7 +79,11 @@ def evaluate_console(example: Example) -> str | None:
     pairs = _transcript(str(example.parsed))
     script = ["exec 2>&1", "trap 'kill $(jobs -p) 2>/dev/null; wait' EXIT"]
     for command, _ in pairs:
-        script += [f"printf '%s\\n' '{SEPARATOR}'", command, 'status=$?; [ "$status" = 0 ] || echo "[exit status $status]"']
+        script += [
+            f"printf '%s\\n' '{SEPARATOR}'",
+            command,
+            'status=$?; [ "$status" = 0 ] || echo "[exit status $status]"',
+        ]
     with tempfile.TemporaryDirectory(prefix="fastfun-docs-") as scratch:
         result = subprocess.run(
             ["bash", "-c", "\n".join(script)],

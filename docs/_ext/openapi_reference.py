@@ -25,7 +25,6 @@ from sphinx.application import Sphinx
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
-
 logger = logging.getLogger(__name__)
 
 # The schema keywords rendered below; any other is reported.
@@ -49,7 +48,7 @@ def _code(text: str) -> nodes.literal:
 
 
 def _json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)
+    return str(json.dumps(value, ensure_ascii=False))
 
 
 class _Renderer:
@@ -116,10 +115,10 @@ class _Renderer:
                 out.append(nodes.Text(f" ({schema['format']})"))
         if not out and ("enum" not in schema and "const" not in schema):
             out.append(nodes.Text("any value"))
-        out += self.constraints(schema)
+        out += self.constraints(schema, leading=bool(out))
         return out
 
-    def constraints(self, schema: dict[str, Any]) -> list[nodes.Node]:
+    def constraints(self, schema: dict[str, Any], leading: bool) -> list[nodes.Node]:
         parts: list[list[nodes.Node]] = []
         if "enum" in schema:
             values: list[nodes.Node] = [nodes.Text("one of ")]
@@ -181,7 +180,8 @@ class _Renderer:
             return []
         out: list[nodes.Node] = []
         for i, part in enumerate(parts):
-            out.append(nodes.Text("; " if i else ", "))
+            if i or leading:
+                out.append(nodes.Text("; " if i else ", "))
             out += part
         return out
 
@@ -287,7 +287,9 @@ class _Renderer:
             self.warn("openapi", f"version {version!r}: this renderer reads OpenAPI 3.0 and 3.1")
         info = doc.get("info", {})
         intro = nodes.paragraph()
-        intro += nodes.Text(f"{info.get('title', '')}, version {info.get('version', '?')} (OpenAPI {version}). ")
+        intro += nodes.Text(
+            f"{info.get('title', '')}, version {info.get('version', '?')} (OpenAPI {version}). "
+        )
         intro += nodes.Text(info.get("description", ""))
         out: list[nodes.Node] = [intro]
         for path, item in doc.get("paths", {}).items():
