@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -59,11 +60,18 @@ def test_every_operation_and_schema_of_the_document_has_a_section() -> None:
 
 
 def test_nullable_reads_the_same_in_3_0_and_3_1() -> None:
-    text_3_0, _ = rendered(DOCUMENT)
-    text_3_1, warnings = rendered(as_3_1(DOCUMENT))
+    schema = {"nullable": True, "oneOf": [{"type": "integer"}, {"type": "string", "enum": ["Fizz"]}]}
+    document = {"openapi": "3.0.3", "info": {}, "paths": {}, "components": {"schemas": {"S": schema}}}
+    text, warnings = rendered(as_3_1(document))
     assert warnings == []
-    assert 'integer or string, one of "Fizz", "Buzz", "FizzBuzz" or null' in text_3_1
-    assert text_3_1.replace("OpenAPI 3.1.0", "OpenAPI 3.0.3") == text_3_0
+    assert 'Schema S\n\ninteger or string, one of "Fizz" or null' in text
+    assert text.replace("3.1.0", "3.0.3") == rendered(document)[0]
+
+
+def test_the_document_reads_the_same_in_3_0_and_3_1() -> None:
+    version = re.compile(r"OpenAPI 3\.[01]\.\d+")
+    text, _ = rendered(DOCUMENT)
+    assert version.sub("", rendered(as_3_1(DOCUMENT))[0]) == version.sub("", text)
 
 
 @pytest.mark.parametrize(
