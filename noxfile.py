@@ -34,7 +34,9 @@ def docs(session: nox.Session) -> None:
     started = time.monotonic()
     # -E: every page is read afresh, since Sphinx tracks the sources of a page but not the code that
     # autodoc and argparse render into it (an incremental build kept an old option on the CLI page).
-    session.run("python", "-m", "sphinx", "-E", "-W", "--keep-going", "-n", "-q", "-b", "html", "docs", DOCS_BUILD)
+    session.run(
+        "python", "-m", "sphinx", "-E", "-W", "--keep-going", "-n", "-q", "-b", "html", "docs", DOCS_BUILD
+    )
     built = time.monotonic() - started
     session.run("python", "-m", "pytest", "-q", "-p", "no:cacheprovider", "docs")
     session.log(f"docs: built in {built:.1f} s, examples run in {time.monotonic() - started - built:.1f} s")

@@ -39,6 +39,8 @@ nitpicky = True
 nitpick_ignore = [("py:class", "datetime.date")]
 
 autodoc_member_order = "bysource"
+# Called as fastfun.fibonacci, whichever core defines it: the twin's module name would mislead.
+add_module_names = False
 autodoc_typehints = "signature"
 autodoc_preserve_defaults = True
 

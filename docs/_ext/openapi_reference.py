@@ -207,7 +207,7 @@ class _Renderer:
             line += nodes.Text(" (required): " if name in required else " (optional): ")
             line += self.type_of(sub, f"{where}/properties/{name}")
             if "description" in sub:
-                line += nodes.Text(f". {sub['description']}")
+                line += nodes.Text(f" — {sub['description']}")
             item += line
             item += self.properties(sub, f"{where}/properties/{name}")
             if sub.get("type") == "array" and isinstance(sub.get("items"), dict):
@@ -235,7 +235,7 @@ class _Renderer:
             line += nodes.Text(f" ({parameter['in']}, {required}): ")
             line += self.type_of(parameter.get("schema", {}), f"{here}/schema")
             if "description" in parameter:
-                line += nodes.Text(f". {parameter['description']}")
+                line += nodes.Text(f" — {parameter['description']}")
             items += nodes.list_item("", line)
         return [nodes.rubric(text="Parameters"), items]
 
@@ -264,7 +264,7 @@ class _Renderer:
                     line += nodes.Text(": ")
                     line += self.type_of(header.get("schema", {}), f"{here}/headers/{name}/schema")
                     if "description" in header:
-                        line += nodes.Text(f". {header['description']}")
+                        line += nodes.Text(f" — {header['description']}")
                     listed += nodes.list_item("", line)
                 definition += listed
             for media, content in response.get("content", {}).items():
