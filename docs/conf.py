@@ -58,9 +58,10 @@ def _changelog_draft() -> None:
         text=True,
         check=True,
     ).stdout
-    # The draft starts at its title; with no fragment, towncrier prints only a sentence.
+    # The draft starts at its title; with no fragment pending there is nothing to show.
     start = draft.find("## ")
-    (HERE / "_generated_changelog_draft.md").write_text(draft[start:] if start >= 0 else "", encoding="utf-8")
+    pending = start >= 0 and "No significant changes." not in draft
+    (HERE / "_generated_changelog_draft.md").write_text(draft[start:] if pending else "", encoding="utf-8")
 
 
 _changelog_draft()
