@@ -38,6 +38,7 @@ __version__ = "0.1.0"
 #: What a day can bring: F(n), "Fizz", "Buzz", "FizzBuzz", or nothing.
 Notification = int | str | None
 
+#: ``"compiled"`` or ``"pure"``: which core is running.
 IMPLEMENTATION: Literal["compiled", "pure"]
 
 

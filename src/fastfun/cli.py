@@ -87,7 +87,8 @@ def _day(text: str) -> int:
     return _whole(text, "DAY")
 
 
-def _build_parser() -> _Parser:
+def build_parser() -> argparse.ArgumentParser:
+    """The command line's parser (the documentation renders its help from it)."""
     parser = _Parser(
         prog="fastfun",
         description="The daily fun notification: Fizz, Buzz, FizzBuzz, or F(n) on days divisible by 7.",
@@ -166,7 +167,7 @@ def _gmpy2_version() -> str | None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
-    parser = _build_parser()
+    parser = build_parser()
     # F(n) for a large n has far more than the 4300 digits CPython prints by default.
     if hasattr(sys, "set_int_max_str_digits"):
         sys.set_int_max_str_digits(0)

@@ -1,6 +1,6 @@
 """``fastfun serve``: the API under granian, a WSGI server whose connections live in Rust (hyper).
 
-Why granian and not gunicorn's sync workers (the README's API section has the figures): a sync
+Why granian and not gunicorn's sync workers (docs/webapi.md has the figures): a sync
 worker is held by one connection until its request is complete, so a handful of clients that
 send half a request and wait stop the service (slowloris). granian reads and parses requests on
 its own threads, outside the GIL, and hands Flask only complete ones; it also serves about three
