@@ -12,7 +12,7 @@ midnight in its zone.
 
 A date is written ``YYYY-MM-DD`` and nothing else. Every error is JSON,
 ``{"status": "error", "error": ...}``, and never cached (``Cache-Control: no-store``): 400 for a
-bad parameter or a bad ``Host`` (none, or two, in HTTP/1.1: RFC 9112), 414 for an oversized
+bad parameter or a bad ``Host`` (none in HTTP/1.1, or two: RFC 9112), 414 for an oversized
 query, 404, and 405 with its ``Allow`` list; no request can reach an unhandled exception or a
 huge Fibonacci number (a notification only ever sees a day of the month, 1..31).
 """
@@ -208,7 +208,7 @@ def create_app(notify: Notify | None = None) -> Flask:
 
     @app.before_request
     def acceptable_head() -> Any:
-        # One hook for every check of the request head: each hook costs a call per request.
+        # Before routing, so that a 404 or 405 is refused for a bad head too.
         environ = request.environ
         host = environ.get("HTTP_HOST", "")
         # RFC 9112: none (or an empty one), or two, is a 400. granian passes a missing Host as
