@@ -264,3 +264,21 @@ def test_errors_leave_no_trace_on_later_calls(core: ModuleType) -> None:
             with pytest.raises((TypeError, ValueError)):
                 getattr(core, func)(bad)
     assert core.fun_notifications(range(32)) == before
+
+
+@pytest.mark.parametrize(
+    "name, args",
+    [
+        ("fibonacci", {"n": 3}),
+        ("fizz", {"n": 3}),
+        ("fizzbuzz", {"n": 3}),
+        ("fun_notification", {"n": 3}),
+        ("fun_notifications", {"days": [3]}),
+        ("month", {"year": 2022, "month": 9}),
+    ],
+)
+def test_arguments_are_positional_only(core: ModuleType, name: str, args: dict[str, Any]) -> None:
+    # The wording is the interpreter's and differs between the cores (docs/api.md says why);
+    # the type and the function named are the contract.
+    with pytest.raises(TypeError, match=rf"\b{name}\(\)"):
+        getattr(core, name)(**args)
