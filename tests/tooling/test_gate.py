@@ -9,6 +9,7 @@ passes; a head cannot loosen the rules that judge it.
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -68,15 +69,22 @@ def commit(repo: Path, message: str, *args: str) -> None:
     )
 
 
-def gate(repo: Path, *args: str, cases: str = CASES) -> subprocess.CompletedProcess[str]:
-    env = child_env()
+def gate_env() -> dict[str, str]:
+    """The child's environment: fastfun's switches dropped, the gate's cache kept (a
+    maintainer points FASTFUN_GATE_CACHE at a folder of their own)."""
+    return child_env(**{k: v for k, v in os.environ.items() if k.startswith("FASTFUN_GATE_CACHE")})
+
+
+def gate(
+    repo: Path, *args: str, cases: str = CASES, cwd: Path = ROOT, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     out = [] if "--out" in args else ["--out", tempfile.mkdtemp(prefix="gate-report-")]
     result = subprocess.run(
         [sys.executable, "-m", "benchmarks.gate", "--repo", str(repo), "--cases", cases, *out, *args],
-        cwd=ROOT,
+        cwd=cwd,
         capture_output=True,
         text=True,
-        env=env,
+        env=env or gate_env(),
         timeout=900,
     )
     print(result.stdout, result.stderr)
@@ -96,13 +104,86 @@ def test_an_unchanged_package_is_not_measured_and_passes() -> None:
 
 
 @end_to_end
-def test_an_unchanged_revision_counted_anyway_reads_exactly_one_everywhere() -> None:
-    result = gate(ROOT, "--base", "HEAD", "--head", "HEAD", "--measure-identical")
+def test_an_unchanged_revision_counted_anyway_reads_exactly_one_everywhere(tmp_path: Path) -> None:
+    # The reports go into folders that nothing else makes: only a case that is not ok makes
+    # the profiles' folder, only a build made now puts its log there.
+    report = tmp_path / "gate-report"
+    result = gate(
+        ROOT,
+        "--base",
+        "HEAD",
+        "--head",
+        "HEAD",
+        "--measure-identical",
+        "--out",
+        str(report),
+        "--json",
+        str(report / "json" / "gate.json"),
+        "--markdown",
+        str(report / "summary" / "gate.md"),
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     found = ratios(result.stdout)
     assert set(found) == {f"test_{case}" for case in CASES.split(",")}
     assert set(found.values()) == {"1.000"}
     assert "gate: no regression" in result.stdout
+    assert json.loads((report / "json" / "gate.json").read_text())["exit_status"] == 0
+    assert (report / "summary" / "gate.md").read_text().startswith("## Benchmark gate: passed")
+
+
+@end_to_end
+def test_uncommitted_changes_the_gate_cannot_see_are_named_in_one_line(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    subprocess.run(["git", "clone", "-q", str(ROOT), str(repo)], check=True)
+    core = repo / "src" / "fastfun" / "_core.pyx"
+    core.write_text(core.read_text() + "\n# not committed\n")
+    result = gate(repo, "--base", "HEAD")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "gate: no regression possible" in result.stdout
+    assert result.stderr == (
+        "gate: note: the working tree has uncommitted changes (src/fastfun/_core.pyx) that the head, "
+        "a commit, does not have: commit them, or add --worktree to gate the tracked ones\n"
+    )
+
+
+@end_to_end
+def test_a_case_name_that_is_not_a_case_names_the_nearest_ones() -> None:
+    bisect = ["bisect", "--repo", str(ROOT), "--good", "HEAD", "--bad", "HEAD"]
+    result = subprocess.run(
+        [sys.executable, "-m", "benchmarks.gate", *bisect, "--case", "days_in_month[v3-compiled]"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=gate_env(),
+        timeout=900,
+    )
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr == (
+        "gate bisect: the good revision defines no case 'days_in_month[v3-compiled]'; the nearest: "
+        "test_days_in_month[v3-compiled], test_days_in_month[v2-compiled], test_days_in_month[v1-compiled] "
+        "(full names, with their test_ prefix)\n"
+    )
+
+
+BROKEN_BUILD = {"src/fastfun/_core.pyx": {"\nimport datetime\n": '\ncdef int x = "oops"\nimport datetime\n'}}
+# where Cython finds the error: the line that `import datetime` had
+BROKEN_LINE = (ROOT / "src/fastfun/_core.pyx").read_text().splitlines().index("import datetime") + 1
+
+
+@end_to_end
+def test_a_build_that_fails_is_one_line_quoting_its_log_which_goes_with_the_report(tmp_path: Path) -> None:
+    repo = clone_with_change(tmp_path, BROKEN_BUILD, "A core that does not compile")
+    head = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True)
+    out = tmp_path / "gate-report"
+    result = gate(repo, "--base", "HEAD~1", "--out", str(out))
+    assert result.returncode == 2, result.stdout + result.stderr
+    log = out / f"build-{head.stdout[:12]}.log"
+    assert result.stderr == (
+        f"gate: could not decide: building HEAD ({head.stdout[:12]}) failed: src/fastfun/_core.pyx:"
+        f"{BROKEN_LINE}:13: Only single-character string literals can be coerced into ints. "
+        f"(whole log: {log})\n"
+    )
+    assert "Error compiling Cython file" in log.read_text()
 
 
 SPIN = {
@@ -252,7 +333,9 @@ def test_bisect_finds_the_one_slower_commit_of_sixteen_in_five_counts_and_the_ga
     judged = ["--case", "test_days_in_month[v3-compiled]", "--threshold", "0.01"]
     answers = []
     for _ in range(2):
-        result = subprocess.run([*bisect, "--bad", "HEAD", *judged], cwd=ROOT, capture_output=True, text=True)
+        result = subprocess.run(
+            [*bisect, "--bad", "HEAD", *judged], cwd=ROOT, capture_output=True, text=True, env=gate_env()
+        )
         print(result.stdout, result.stderr)
         assert result.returncode == 0, result.stdout + result.stderr
         found = re.search(
@@ -276,9 +359,9 @@ def test_bisect_finds_the_one_slower_commit_of_sixteen_in_five_counts_and_the_ga
     assert "gate: REGRESSION in 1 case(s): test_days_in_month[v3-compiled]" in result.stdout
 
     # Under `git bisect run`: the repository's HEAD against the good revision; 0 good, 1 bad.
-    assert subprocess.run([*bisect, *judged, "--run"], cwd=ROOT, capture_output=True).returncode == 1
+    assert subprocess.run([*bisect, *judged, "--run"], cwd=ROOT, env=gate_env()).returncode == 1
     subprocess.run(["git", "-C", str(repo), "checkout", "-q", "HEAD~9"], check=True)  # step 7
-    assert subprocess.run([*bisect, *judged, "--run"], cwd=ROOT, capture_output=True).returncode == 0
+    assert subprocess.run([*bisect, *judged, "--run"], cwd=ROOT, env=gate_env()).returncode == 0
 
 
 REMOVED = {
