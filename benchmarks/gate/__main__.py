@@ -112,8 +112,8 @@ def _cache_command(command: str, arguments: Sequence[str]) -> int:
     return 0
 
 
-def _guarded(action: Callable[[], int], undecided: int) -> int:
-    if not counting.valgrind_available():
+def _guarded(action: Callable[[], int], undecided: int, counts: bool = True) -> int:
+    if counts and not counting.valgrind_available():
         print("gate: could not decide: valgrind is not installed (apt-get install valgrind)", file=sys.stderr)
         return undecided
     try:
@@ -147,7 +147,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             2,
         )
     if arguments[:1] and arguments[0] in CACHE_COMMANDS:
-        return _guarded(lambda: _cache_command(arguments[0], arguments[1:]), 2)
+        return _guarded(lambda: _cache_command(arguments[0], arguments[1:]), 2, counts=False)
     args = _run_parser().parse_args(arguments)
     if args.worktree and args.head != "HEAD":
         _run_parser().error("--worktree gates the working tree as the head: give no --head")
