@@ -128,6 +128,26 @@ def load(workflow: Path, job: str) -> dict[str, Any]:
     return definition
 
 
+def plan(workflow: Path, name: str, *, event: str, runner: Runner) -> list[str]:
+    """What running the job would do, without doing it: raises CannotRun for an action or an
+    expression this runner cannot do; returns the job's ``run:`` scripts, expanded."""
+    definition = load(workflow, name)
+    job = Job(runner, name, definition, event, Path(), "")
+    if not job.condition(definition.get("if", "always()")):
+        raise CannotRun(f"job {name} does not run on a {event} event (if: {definition['if']})")
+    job.env.update({key: job.expand(str(value)) for key, value in definition.get("env", {}).items()})
+    scripts = []
+    for step in definition["steps"]:
+        job.condition(step.get("if"))
+        for value in [*step.get("with", {}).values(), *step.get("env", {}).values()]:
+            job.expand(str(value))
+        if "uses" in step and step["uses"].split("@")[0] not in ACTIONS:
+            raise CannotRun(f"the action {step['uses'].split('@')[0]} cannot run here")
+        if "run" in step:
+            scripts.append(job.expand(step["run"]))
+    return scripts
+
+
 def run_job(runner: Runner, workflow: Path, name: str, *, event: str, source: Path, ref: str) -> Job:
     """Runs the job ``name`` of ``workflow`` for ``event``, on a fresh workspace and temporary
     folder (as a new runner has), the repository ``source`` checked out at ``ref``."""
@@ -260,8 +280,15 @@ def _setup_python(job: Job, with_: dict[str, str]) -> dict[str, str]:
     if not found:
         job.runner.log(f"setup-python: no Python {version} on this machine, {sys.version.split()[0]} instead")
     venv = job.runner.toolcache / "Python" / version / "x64"
-    shutil.rmtree(venv, ignore_errors=True)  # pip and nothing else, as every job starts
-    subprocess.run([base, "-m", "venv", str(venv)], check=True)
+    # pip and nothing else, as every job starts: made once (ensurepip takes seconds), then
+    # unpacked afresh at the same path (a venv names its own path) for each job.
+    pristine = venv.with_name(f"x64-{Path(base).resolve().parent.parent.name}.tar")
+    shutil.rmtree(venv, ignore_errors=True)
+    if not pristine.exists():
+        subprocess.run([base, "-m", "venv", str(venv)], check=True)
+        subprocess.run(["tar", "-cf", str(pristine), "-C", str(venv.parent), venv.name], check=True)
+    else:
+        subprocess.run(["tar", "-xf", str(pristine), "-C", str(venv.parent)], check=True)
     job.env["PATH"] = os.pathsep.join([str(venv / "bin"), _base_env(job)["PATH"]])
     job.env["pythonLocation"] = str(venv)
     return {"python-path": str(venv / "bin" / "python")}

@@ -88,14 +88,13 @@ def git(repo: Path, *args: str) -> str:
     ).stdout.strip()
 
 
-def origin(root: Path, case: str) -> tuple[Path, str]:
+def origin(root: Path, case: str) -> Path:
     """A repository like GitHub's: main is this checkout's HEAD, and refs/pull/1/merge the
-    merge of the pull request into main. Returns it and main's commit."""
+    merge of the pull request into main."""
     repo = root / "origin"
     subprocess.run(["rm", "-rf", str(repo)], check=True)
     subprocess.run(["git", "clone", "-q", str(ROOT), str(repo)], check=True)
     git(repo, "checkout", "-q", "-B", "main", "HEAD")
-    main = git(repo, "rev-parse", "HEAD")
     changes, subject = PULL_REQUESTS[case]
     git(repo, "checkout", "-q", "-b", "pr")
     edit(repo, changes)
@@ -104,7 +103,7 @@ def origin(root: Path, case: str) -> tuple[Path, str]:
     git(repo, "merge", "-q", "--no-ff", "-m", "Merge pr into main", "pr")
     git(repo, "update-ref", "refs/pull/1/merge", "HEAD")
     git(repo, "checkout", "-q", "main")
-    return repo, main
+    return repo
 
 
 def check(case: str, job: actions.Job, head: str) -> str | None:
@@ -144,12 +143,14 @@ def main(argv: list[str] | None = None) -> int:
     if git(ROOT, "status", "--porcelain", "--untracked-files=no"):
         print("gate job: note: main is this checkout's HEAD, without its uncommitted changes", flush=True)
     try:
-        repo, main_commit = origin(runner.root, args.case)
+        repo = origin(runner.root, args.case)
         pushed = actions.run_job(runner, WORKFLOW, "gate-cache", event="push", source=repo, ref="main")
         if pushed.status:
             print(f"gate job: the push job gate-cache on main failed (exit {pushed.status})", file=sys.stderr)
             return 1
-        job = actions.run_job(runner, WORKFLOW, "gate", event="pull_request", source=repo, ref="refs/pull/1/merge")
+        job = actions.run_job(
+            runner, WORKFLOW, "gate", event="pull_request", source=repo, ref="refs/pull/1/merge"
+        )
     except actions.CannotRun as error:
         print(f"gate job: cannot run here: {error}", file=sys.stderr)
         return 1

@@ -23,6 +23,7 @@ from benchmarks.gate import __main__ as gate_main
 from benchmarks.gate import judge
 from benchmarks.gate import run as gate_run
 from benchmarks.venvs import child_env
+from tools.gate_job import NAIVE_V3
 
 ROOT = Path(__file__).resolve().parents[2]
 CASES = "fibonacci_month[compiled],days_in_month[v3-compiled]"
@@ -198,26 +199,6 @@ SPIN = {
             "cdef inline bint _small_count("
         ),
         "    return _notify(n)\n": "    fastfun_spin(3)\n    return _notify(n)\n",
-    },
-}
-
-
-NAIVE_V3 = {
-    "src/fastfun/_core.pyx": {
-        "def fun_notification(n, /):": (
-            "cdef object _naive_fibonacci(object n):\n"
-            "    return n if n <= 1 else _naive_fibonacci(n - 1) + _naive_fibonacci(n - 2)\n\n\n"
-            "def fun_notification(n, /):"
-        ),
-        "    return _notify(n)\n": (
-            "    n = _as_count(n, 'fun_notification')\n"
-            "    return _naive_fibonacci(n) if n % 7 == 0 else _FIZZBUZZ[n % 15]\n"
-        ),
-    },
-    # ... and the same pull request tries to loosen the gate that judges it.
-    "benchmarks/gate/rules.json": {
-        '"threshold": 0.03': '"threshold": 1000000',
-        '"hang": 20.0': '"hang": 1e9',
     },
 }
 
