@@ -20,10 +20,10 @@ import pytest
 
 from benchmarks import counting
 from benchmarks.gate import __main__ as gate_main
-from benchmarks.gate import judge
+from benchmarks.gate import cache, judge
 from benchmarks.gate import run as gate_run
 from benchmarks.venvs import child_env
-from tools.gate_job import NAIVE_V3
+from tools.gate_job import CLEAN, NAIVE_V3, edit
 
 ROOT = Path(__file__).resolve().parents[2]
 CASES = "fibonacci_month[compiled],days_in_month[v3-compiled]"
@@ -39,13 +39,7 @@ def clone_with_change(tmp_path: Path, changes: dict[str, dict[str, str]], messag
     """A clone of this repository's HEAD with one more commit, editing files by replacement."""
     repo = tmp_path / "repo"
     subprocess.run(["git", "clone", "-q", str(ROOT), str(repo)], check=True)
-    for path, edits in changes.items():
-        file = repo / path
-        text = file.read_text()
-        for old, new in edits.items():
-            assert old in text, old
-            text = text.replace(old, new, 1)
-        file.write_text(text)
+    edit(repo, changes)
     commit(repo, message, "-a")
     return repo
 
@@ -164,6 +158,50 @@ def test_a_case_name_that_is_not_a_case_names_the_nearest_ones() -> None:
         "test_days_in_month[v3-compiled], test_days_in_month[v2-compiled], test_days_in_month[v1-compiled] "
         "(full names, with their test_ prefix)\n"
     )
+
+
+@end_to_end
+def test_the_working_tree_can_be_gated_as_the_head(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    subprocess.run(["git", "clone", "-q", str(ROOT), str(repo)], check=True)
+    edit(repo, CLEAN)
+    result = gate(repo, "--base", "HEAD", "--worktree", cases="fibonacci_month[compiled]")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "gate: the head is the working tree's tracked files, as commit " in result.stdout
+    assert ratios(result.stdout) == {"test_fibonacci_month[compiled]": "1.000"}
+    assert result.stderr == ""  # gated, so no note that it is not
+
+
+@end_to_end
+def test_two_gates_started_at_once_on_one_cache_both_give_their_verdict(tmp_path: Path) -> None:
+    repo = clone_with_change(tmp_path, CLEAN, "Name the Fibonacci table's carry")
+    # A relative cache, as a maintainer may name it: resolved against the working directory.
+    env = {**gate_env(), "FASTFUN_GATE_CACHE": "cache", "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, "-m", "benchmarks.gate", "--repo", str(repo), "--base", "HEAD~1"]
+    gates = [
+        subprocess.Popen(
+            [*command, "--cases", "fibonacci_month[compiled]", "--out", f"out-{i}"],
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for i in range(2)
+    ]
+    outputs = [process.communicate(timeout=900)[0] for process in gates]
+    print(*outputs)
+    assert [process.returncode for process in gates] == [0, 0]
+    for output in outputs:
+        assert "gate: no regression:" in output
+        assert ratios(output) == {"test_fibonacci_month[compiled]": "1.000"}
+    made = "".join(outputs)
+    # Each of the two builds made once, by one gate, and taken from the cache by the other.
+    assert len(re.findall(r": building \w{12} into ", made)) == 2 and made.count(": cached build ") == 2
+    assert sorted(p.parent.name for p in (tmp_path / "cache").glob("*/ok")) == sorted(
+        p.name for p in cache.builds_in(tmp_path / "cache")
+    )
+    assert len(cache.builds_in(tmp_path / "cache")) == 2
 
 
 BROKEN_BUILD = {"src/fastfun/_core.pyx": {"\nimport datetime\n": '\ncdef int x = "oops"\nimport datetime\n'}}
@@ -450,3 +488,11 @@ def test_acceptances_are_read_from_every_commit_of_the_range(tmp_path: Path) -> 
         ("*pure*", 1.2, "a reason"),
         (None, None, "everything, on purpose"),
     }
+
+
+def test_a_relative_cache_folder_is_resolved_against_the_working_directory(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("FASTFUN_GATE_CACHE", "gate-cache")
+    assert gate_main.cache_folder() == tmp_path / "gate-cache"
