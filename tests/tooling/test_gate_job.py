@@ -52,3 +52,24 @@ def test_a_step_that_cannot_run_here_stops_the_job_in_one_line(tmp_path: Path) -
 def test_a_job_for_another_event_is_refused(tmp_path: Path) -> None:
     with pytest.raises(actions.CannotRun, match="job gate does not run on a push event"):
         actions.plan(gate_job.WORKFLOW, "gate", event="push", runner=actions.Runner(tmp_path))
+
+
+def test_the_cache_restores_an_exact_key_and_only_named_prefixes_otherwise(tmp_path: Path) -> None:
+    runner = actions.Runner(tmp_path / "runner")
+    job = actions.Job(runner, "gate", {}, "pull_request", Path(), "")
+    saved = tmp_path / "saved"
+    (saved / "build").mkdir(parents=True)
+    (saved / "build" / "ok").write_text("")
+    actions.ACTIONS["actions/cache/save"](job, {"path": str(saved), "key": "gate-main"})
+    restored = tmp_path / "restored" / "saved"
+    other = {"path": str(restored), "key": "gate-other"}
+    assert actions.ACTIONS["actions/cache/restore"](job, other) == {"cache-hit": "false"}
+    assert not restored.exists()
+    # restore-keys, as the gate job had: any older build with the prefix comes back
+    assert actions.ACTIONS["actions/cache/restore"](job, {**other, "restore-keys": "gate-"}) == {
+        "cache-hit": "false",
+        "cache-matched-key": "gate-main",
+    }
+    assert (restored / "build" / "ok").exists()
+    exact = {"path": str(restored), "key": "gate-main"}
+    assert actions.ACTIONS["actions/cache/restore"](job, exact)["cache-hit"] == "true"
