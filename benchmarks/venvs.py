@@ -26,13 +26,11 @@ def run_logged(command: Sequence[str], log: Path, env: dict[str, str] | None = N
 
 
 def make_venv(base_python: str, where: Path, installs: Sequence[Sequence[str]], log: Path) -> str | None:
-    """A venv at ``where`` made by ``base_python``, then ``pip install -q`` of each argument list
-    in order, in the environment of ``child_env()``; its python, or None at the first failure
-    (``log`` says why)."""
+    """A venv at ``where`` made by ``base_python``, then ``pip install`` of each argument list
+    in order, in the environment of ``child_env()``; its python, or None at the first failure.
+    ``log`` gets pip's whole output (not -q: what it was doing when it failed says why)."""
     python = str(where / "bin" / "python")
     steps = [[base_python, "-m", "venv", str(where)]]
-    steps += [
-        [python, "-m", "pip", "install", "-q", "--disable-pip-version-check", *args] for args in installs
-    ]
+    steps += [[python, "-m", "pip", "install", "--disable-pip-version-check", *args] for args in installs]
     env = child_env()
     return python if all(run_logged(step, log, env) for step in steps) else None

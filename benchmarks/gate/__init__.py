@@ -14,6 +14,11 @@ base's pinned Cython, the ``api`` and ``gmp`` extras at the versions of
 
 Exit status: 0 no regression, 1 regression, 2 could not decide (one line says why).
 
-Modules: ``builds`` (a revision into a cached venv), ``judge`` (rules, acceptance, verdicts),
-``tripwire`` (the timing), ``run`` (one gate run, its table).
+Builds are cached in ``FASTFUN_GATE_CACHE`` (default: ``fastfun-gate`` in the temporary
+folder), at most ``FASTFUN_GATE_CACHE_BUILDS`` of them (default in ``cache``), shared safely by
+gates running at once.
+
+Modules: ``builds`` (a revision into a cached venv), ``cache`` (the bounded, locked cache),
+``judge`` (rules, acceptance, verdicts), ``tripwire`` (the timing), ``run`` (one gate run,
+its table).
 """

@@ -16,6 +16,7 @@ from another worktree: ``git bisect`` checks out old commits in the repository i
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +25,19 @@ from benchmarks.gate import builds, judge
 from benchmarks.gate.builds import Undecided
 
 CANNOT_DECIDE = 125  # what `git bisect run` reads as "skip this commit"
+ABORT = 128  # what `git bisect run` reads as "stop": a wrong case name is no commit's fault
+
+
+class UnknownCase(Exception):
+    """The case to follow is not one the good revision defines; the message names the nearest."""
+
+    @classmethod
+    def of(cls, name: str, known: list[str]) -> UnknownCase:
+        nearest = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
+        hint = f"the nearest: {', '.join(nearest)}" if nearest else f"it defines {len(known)} cases"
+        return cls(
+            f"the good revision defines no case {name!r}; {hint} (full names, with their test_ prefix)"
+        )
 
 
 @dataclass
@@ -54,8 +68,15 @@ class Search:
             return None
         self.builds_made += made.fresh
         if self.harness is None:  # the good revision's workloads measure every commit
-            self.harness = builds.harness_of(self.repo, made, "base")
-        counted = counting.count_one(self.case, python=made.python, harness=self.harness, timeout=600)
+            self.harness = builds.harness_of(self.repo, made, "base")  # in its build: kept held
+            known = [info.name for info in builds.cases(made.python, self.harness, "good revision")]
+            if self.case not in known:
+                raise UnknownCase.of(self.case, known)
+        try:
+            counted = counting.count_one(self.case, python=made.python, harness=self.harness, timeout=600)
+        finally:
+            if self.reference is not None:  # past the good one: the cache may prune it
+                made.release()
         if counted.per_round is None:
             why = "ran past 600 s" if counted.timed_out else counted.error
             self.say(f"{commit[:12]} {subject[:50]}: skipped, cannot count ({why})")
@@ -78,10 +99,7 @@ class Search:
 def _search(repo: Path, good: str, case: str, threshold: float | None, cache: Path) -> Search:
     good_commit = builds.commit_of(repo, good)
     rules = judge.rules_of(repo, good_commit)
-    cython = builds.cython_pin(builds.show(repo, good_commit, "build-constraints.txt"))
-    constraints = builds.show(repo, good_commit, builds.CONSTRAINTS)
-    if constraints is None:
-        raise Undecided(f"{good} has no {builds.CONSTRAINTS}")
+    cython, constraints = builds.toolchain(repo, good_commit)
     search = Search(
         repo, case, rules.threshold if threshold is None else threshold, cache, cython, constraints
     )
@@ -91,10 +109,10 @@ def _search(repo: Path, good: str, case: str, threshold: float | None, cache: Pa
 
 
 def bisect(repo: Path, good: str, bad: str, case: str, threshold: float | None, cache: Path) -> int:
+    search = _search(repo, good, case, threshold, cache)  # first: it checks the case's name
     commits = builds.git(repo, "rev-list", "--first-parent", "--reverse", f"{good}..{bad}").split()
     if not commits:
         raise Undecided(f"{bad} has no first-parent commits after {good}")
-    search = _search(repo, good, case, threshold, cache)
     search.say(f"{len(commits)} commits after the good one; over means above +{search.threshold:.1%}")
     low, high = -1, len(commits) - 1  # commits[low] is good (or the good revision), commits[high] bad
     high_seen = False

@@ -5,14 +5,16 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import re
+import shutil
 import subprocess
 import sys
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks import counting
+from benchmarks.gate import cache as build_cache
 from benchmarks.venvs import make_venv
 
 # What the installed package is built from: the same blobs give the same build.
@@ -39,6 +41,11 @@ class Build:
     tree: Path  # the files it was built from
     python: str  # its environment's interpreter
     fresh: bool = False  # built now, not taken from the cache
+    lease: build_cache.Lease | None = None  # held: the cache cannot prune it
+
+    def release(self) -> None:
+        if self.lease is not None:
+            self.lease.release()
 
 
 def git(repo: Path, *args: str) -> str:
@@ -75,6 +82,24 @@ def build_key(repo: Path, commit: str) -> list[str | None]:
     return [blob(repo, commit, path) for path in BUILD_INPUTS]
 
 
+def cache_key(repo: Path, commit: str, cython: str, constraints: str) -> str:
+    """The name of a build in the cache: the same for the same build inputs, Python (this
+    interpreter, by path and version), Cython pin and constraints."""
+    return hashlib.sha256(
+        json.dumps([build_key(repo, commit), sys.executable, sys.version, cython, constraints]).encode()
+    ).hexdigest()[:16]
+
+
+def toolchain(repo: Path, commit: str) -> tuple[str, str]:
+    """What builds every revision a gate compares: the Cython pin and the constraints of the
+    base ``commit`` (this gate's constraints where the base has none)."""
+    cython = cython_pin(show(repo, commit, "build-constraints.txt"))
+    constraints = show(repo, commit, CONSTRAINTS)
+    if constraints is None:
+        constraints = (Path(__file__).resolve().parents[2] / CONSTRAINTS).read_text()
+    return cython, constraints
+
+
 def cython_pin(text: str | None) -> str:
     for line in (text or "").splitlines():
         if line.strip().lower().startswith("cython=="):
@@ -82,49 +107,72 @@ def cython_pin(text: str | None) -> str:
     raise Undecided("build-constraints.txt pins no Cython version")
 
 
-_locks: dict[Path, threading.Lock] = {}
-_locks_lock = threading.Lock()
-
-
-def _lock(home: Path) -> threading.Lock:
-    """One build at a time per home: base and head may share it."""
-    with _locks_lock:
-        return _locks.setdefault(home, threading.Lock())
-
-
-def build(repo: Path, rev: str, cython: str, constraints: str, cache: Path, log: counting.Progress) -> Build:
+def build(
+    repo: Path,
+    rev: str,
+    cython: str,
+    constraints: str,
+    cache: Path,
+    log: counting.Progress,
+    logs: Path | None = None,
+) -> Build:
     """The revision installed with its api and gmp extras into a venv under ``cache``; reused
-    while the build inputs, this Python, the Cython pin and the constraints are the same."""
+    while the build inputs, this Python, the Cython pin and the constraints are the same. The
+    build stays held (never pruned) until ``Build.release`` or the end of the process. A build
+    made now leaves its log in ``logs``, when given."""
     commit = commit_of(repo, rev)
-    key = hashlib.sha256(
-        json.dumps([build_key(repo, commit), sys.executable, sys.version, cython, constraints]).encode()
-    ).hexdigest()[:16]
+    key = cache_key(repo, commit, cython, constraints)
     home = cache / key
-    python = home / "venv" / "bin" / "python"
-    made = Build(rev, commit, home, home / "tree", str(python))
-    with _lock(home):
-        return _build(repo, made, cython, constraints, log)
+    made = Build(rev, commit, home, home / "tree", str(home / "venv" / "bin" / "python"))
 
+    def make(into: Path) -> None:
+        log(f"{rev}: building {commit[:12]} into {into}")
+        built = _make(repo, made, cython, constraints)
+        whole = into / "build.log"
+        if logs is not None:  # uploaded with the report in CI, where the cache is not
+            logs.mkdir(parents=True, exist_ok=True)
+            whole = Path(shutil.copyfile(whole, logs / f"build-{commit[:12]}.log"))
+        if not built:
+            raise Undecided(
+                f"building {rev} ({commit[:12]}) failed: {failure_lines(whole.read_text())} "
+                f"(whole log: {whole})"
+            )
 
-def _build(repo: Path, made: Build, cython: str, constraints: str, log: counting.Progress) -> Build:
-    rev, commit, home = made.rev, made.commit, made.home
-    if (home / "ok").exists():
+    try:
+        made.lease, made.fresh = build_cache.acquire(
+            cache, key, make, bound=build_cache.bound_from_env(), say=log
+        )
+    except (ValueError, TimeoutError) as error:
+        raise Undecided(str(error)) from None
+    if not made.fresh:
         log(f"{rev}: cached build {home}")
-        return made
-    subprocess.run(["rm", "-rf", str(home)], check=True)
-    home.mkdir(parents=True)
-    _extract(repo, commit, made.tree)
-    (home / "constraints.txt").write_text(constraints)
-    log(f"{rev}: building {commit[:12]} into {home}")
+    return made
+
+
+# pip's own closing lines of a failed install, which say only that something failed
+_BOILERPLATE = re.compile(r"^\s*(note:|hint:|\u00d7|\u2570\u2500>|\u2502|\[end of output\]|error: [a-z-]+$)")
+_DIAGNOSTIC = re.compile(r"^\s*(\S+:\d+(:\d+)?: .*|ERROR: .*)$")
+
+
+def failure_lines(log_text: str, count: int = 3) -> str:
+    """The last lines of a failed build's log that say why, on one line: the compiler's or
+    pip's last diagnostics, else the last lines that are not pip's boilerplate."""
+    lines = [line.strip() for line in log_text.splitlines() if line.strip()]
+    found = [line for line in lines if _DIAGNOSTIC.match(line)]
+    if not found:
+        found = [line for line in lines if not _BOILERPLATE.match(line)]
+    return " | ".join(found[-count:]) or "the log is empty"
+
+
+def _make(repo: Path, made: Build, cython: str, constraints: str) -> bool:
+    """Builds into ``made.home``, logging to its build.log; False when the build failed."""
+    _extract(repo, made.commit, made.tree)
+    (made.home / "constraints.txt").write_text(constraints)
     installs = [
         [f"Cython=={cython}", "setuptools>=77", "wheel"],
-        ["--no-build-isolation", "-c", str(home / "constraints.txt"), f"{made.tree}[{EXTRAS}]"],
+        ["--no-build-isolation", "-c", str(made.home / "constraints.txt"), f"{made.tree}[{EXTRAS}]"],
     ]
-    if make_venv(sys.executable, home / "venv", installs, home / "build.log") is None:
-        raise Undecided(f"building {rev} failed: see {home / 'build.log'}")
-    (home / "ok").touch()
-    made.fresh = True
-    return made
+    return make_venv(sys.executable, made.home / "venv", installs, made.home / "build.log") is not None
 
 
 def _extract(repo: Path, commit: str, into: Path) -> None:

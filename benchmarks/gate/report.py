@@ -165,10 +165,14 @@ def to_markdown(outcome: Outcome) -> str:
 
 
 def write(outcome: Outcome, json_path: Path | None, markdown_path: Path | None) -> None:
+    """Writes the JSON and markdown reports where asked, making their folders, and appends the
+    markdown to GitHub Actions' job summary when there is one."""
     if json_path is not None:
+        json_path.parent.mkdir(parents=True, exist_ok=True)
         json_path.write_text(json.dumps(to_json(outcome), indent=2) + "\n")
     markdown = to_markdown(outcome)
     if markdown_path is not None:
+        markdown_path.parent.mkdir(parents=True, exist_ok=True)
         markdown_path.write_text(markdown)
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:

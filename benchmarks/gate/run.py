@@ -33,6 +33,7 @@ class Options:
     out: Path  # the callgrind profiles of every case that is not ok
     json: Path | None = None
     markdown: Path | None = None
+    worktree: bool = False  # the head is the working tree's uncommitted state (git stash create)
 
 
 def say(text: str) -> None:
@@ -43,7 +44,13 @@ def run(options: Options) -> int:
     began = time.monotonic()
     repo = options.repo
     base_commit = builds.commit_of(repo, options.base)
+    if options.worktree:
+        # A commit of the working tree that no branch points at; HEAD itself when it is clean.
+        options.head = builds.git(repo, "stash", "create") or "HEAD"
+        say(f"the head is the working tree's tracked files, as commit {options.head[:12]} (git stash create)")
     head_commit = builds.commit_of(repo, options.head)
+    if not options.worktree and head_commit == builds.commit_of(repo, "HEAD"):
+        _note_dirty(repo)
     rules = judge.rules_of(repo, base_commit)
     if options.threshold is not None:
         rules = judge.Rules(
@@ -70,17 +77,14 @@ def run(options: Options) -> int:
         )
         return 0
 
-    cython = builds.cython_pin(builds.show(repo, base_commit, "build-constraints.txt"))
-    constraints = builds.show(repo, base_commit, builds.CONSTRAINTS)
-    if constraints is None:
-        constraints = (Path(__file__).resolve().parents[2] / builds.CONSTRAINTS).read_text()
+    cython, constraints = builds.toolchain(repo, base_commit)
     say(
         f"building {options.base} and {options.head} (Python {sys.version.split()[0]}, Cython {cython}, "
         f"extras {builds.EXTRAS})"
     )
     with ThreadPoolExecutor(2) as pool:
         made = [
-            pool.submit(builds.build, repo, rev, cython, constraints, options.cache, say)
+            pool.submit(builds.build, repo, rev, cython, constraints, options.cache, say, options.out)
             for rev in (options.base, options.head)
         ]
         base, head = (future.result() for future in made)
@@ -142,6 +146,21 @@ def run(options: Options) -> int:
             if note:
                 row.notes.append(note)
     return _judge(rows, rules, base, head, repo, options, time.monotonic() - began)
+
+
+def _note_dirty(repo: Path) -> None:
+    """One line when the working tree differs from HEAD where a gate looks: it gates commits,
+    so such changes are not part of the head."""
+    status = builds.git(repo, "status", "--porcelain", "--", *builds.BUILD_INPUTS, WORKLOADS)
+    paths = [line.split(maxsplit=1)[1] for line in status.splitlines() if line.strip()]  # "XY path"
+    if paths:
+        more = f" and {len(paths) - 3} more" if len(paths) > 3 else ""
+        print(
+            f"gate: note: the working tree has uncommitted changes ({', '.join(paths[:3])}{more}) that the "
+            "head, a commit, does not have: commit them, or add --worktree to gate the tracked ones",
+            file=sys.stderr,
+            flush=True,
+        )
 
 
 def _unchanged(repo: Path, base: str, head: str, frozen_on: Sequence[str] | None) -> bool:

@@ -9,6 +9,7 @@ passes; a head cannot loosen the rules that judge it.
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -19,9 +20,10 @@ import pytest
 
 from benchmarks import counting
 from benchmarks.gate import __main__ as gate_main
-from benchmarks.gate import judge
+from benchmarks.gate import cache, judge
 from benchmarks.gate import run as gate_run
 from benchmarks.venvs import child_env
+from tools.gate_job import CLEAN, NAIVE_V3, edit
 
 ROOT = Path(__file__).resolve().parents[2]
 CASES = "fibonacci_month[compiled],days_in_month[v3-compiled]"
@@ -37,13 +39,7 @@ def clone_with_change(tmp_path: Path, changes: dict[str, dict[str, str]], messag
     """A clone of this repository's HEAD with one more commit, editing files by replacement."""
     repo = tmp_path / "repo"
     subprocess.run(["git", "clone", "-q", str(ROOT), str(repo)], check=True)
-    for path, edits in changes.items():
-        file = repo / path
-        text = file.read_text()
-        for old, new in edits.items():
-            assert old in text, old
-            text = text.replace(old, new, 1)
-        file.write_text(text)
+    edit(repo, changes)
     commit(repo, message, "-a")
     return repo
 
@@ -68,15 +64,22 @@ def commit(repo: Path, message: str, *args: str) -> None:
     )
 
 
-def gate(repo: Path, *args: str, cases: str = CASES) -> subprocess.CompletedProcess[str]:
-    env = child_env()
+def gate_env() -> dict[str, str]:
+    """The child's environment: fastfun's switches dropped, the gate's cache kept (a
+    maintainer points FASTFUN_GATE_CACHE at a folder of their own)."""
+    return child_env(**{k: v for k, v in os.environ.items() if k.startswith("FASTFUN_GATE_CACHE")})
+
+
+def gate(
+    repo: Path, *args: str, cases: str = CASES, cwd: Path = ROOT, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     out = [] if "--out" in args else ["--out", tempfile.mkdtemp(prefix="gate-report-")]
     result = subprocess.run(
         [sys.executable, "-m", "benchmarks.gate", "--repo", str(repo), "--cases", cases, *out, *args],
-        cwd=ROOT,
+        cwd=cwd,
         capture_output=True,
         text=True,
-        env=env,
+        env=env or gate_env(),
         timeout=900,
     )
     print(result.stdout, result.stderr)
@@ -96,13 +99,130 @@ def test_an_unchanged_package_is_not_measured_and_passes() -> None:
 
 
 @end_to_end
-def test_an_unchanged_revision_counted_anyway_reads_exactly_one_everywhere() -> None:
-    result = gate(ROOT, "--base", "HEAD", "--head", "HEAD", "--measure-identical")
+def test_an_unchanged_revision_counted_anyway_reads_exactly_one_everywhere(tmp_path: Path) -> None:
+    # The reports go into folders that nothing else makes: only a case that is not ok makes
+    # the profiles' folder, only a build made now puts its log there.
+    report = tmp_path / "gate-report"
+    result = gate(
+        ROOT,
+        "--base",
+        "HEAD",
+        "--head",
+        "HEAD",
+        "--measure-identical",
+        "--out",
+        str(report),
+        "--json",
+        str(report / "json" / "gate.json"),
+        "--markdown",
+        str(report / "summary" / "gate.md"),
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     found = ratios(result.stdout)
     assert set(found) == {f"test_{case}" for case in CASES.split(",")}
     assert set(found.values()) == {"1.000"}
     assert "gate: no regression" in result.stdout
+    assert json.loads((report / "json" / "gate.json").read_text())["exit_status"] == 0
+    assert (report / "summary" / "gate.md").read_text().startswith("## Benchmark gate: passed")
+
+
+@end_to_end
+def test_uncommitted_changes_the_gate_cannot_see_are_named_in_one_line(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    subprocess.run(["git", "clone", "-q", str(ROOT), str(repo)], check=True)
+    core = repo / "src" / "fastfun" / "_core.pyx"
+    core.write_text(core.read_text() + "\n# not committed\n")
+    result = gate(repo, "--base", "HEAD")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "gate: no regression possible" in result.stdout
+    assert result.stderr == (
+        "gate: note: the working tree has uncommitted changes (src/fastfun/_core.pyx) that the head, "
+        "a commit, does not have: commit them, or add --worktree to gate the tracked ones\n"
+    )
+
+
+@end_to_end
+def test_a_case_name_that_is_not_a_case_names_the_nearest_ones() -> None:
+    bisect = ["bisect", "--repo", str(ROOT), "--good", "HEAD", "--bad", "HEAD"]
+    result = subprocess.run(
+        [sys.executable, "-m", "benchmarks.gate", *bisect, "--case", "days_in_month[v3-compiled]"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=gate_env(),
+        timeout=900,
+    )
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr == (
+        "gate bisect: the good revision defines no case 'days_in_month[v3-compiled]'; the nearest: "
+        "test_days_in_month[v3-compiled], test_days_in_month[v2-compiled], test_days_in_month[v1-compiled] "
+        "(full names, with their test_ prefix)\n"
+    )
+
+
+@end_to_end
+def test_the_working_tree_can_be_gated_as_the_head(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    subprocess.run(["git", "clone", "-q", str(ROOT), str(repo)], check=True)
+    edit(repo, CLEAN)
+    result = gate(repo, "--base", "HEAD", "--worktree", cases="fibonacci_month[compiled]")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "gate: the head is the working tree's tracked files, as commit " in result.stdout
+    assert ratios(result.stdout) == {"test_fibonacci_month[compiled]": "1.000"}
+    assert result.stderr == ""  # gated, so no note that it is not
+
+
+@end_to_end
+def test_two_gates_started_at_once_on_one_cache_both_give_their_verdict(tmp_path: Path) -> None:
+    repo = clone_with_change(tmp_path, CLEAN, "Name the Fibonacci table's carry")
+    # A relative cache, as a maintainer may name it: resolved against the working directory.
+    env = {**gate_env(), "FASTFUN_GATE_CACHE": "cache", "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, "-m", "benchmarks.gate", "--repo", str(repo), "--base", "HEAD~1"]
+    gates = [
+        subprocess.Popen(
+            [*command, "--cases", "fibonacci_month[compiled]", "--out", f"out-{i}"],
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for i in range(2)
+    ]
+    outputs = [process.communicate(timeout=900)[0] for process in gates]
+    print(*outputs)
+    assert [process.returncode for process in gates] == [0, 0]
+    for output in outputs:
+        assert "gate: no regression:" in output
+        assert ratios(output) == {"test_fibonacci_month[compiled]": "1.000"}
+    made = "".join(outputs)
+    # Each of the two builds made once, by one gate, and taken from the cache by the other.
+    assert len(re.findall(r": building \w{12} into ", made)) == 2 and made.count(": cached build ") == 2
+    assert sorted(p.parent.name for p in (tmp_path / "cache").glob("*/ok")) == sorted(
+        p.name for p in cache.builds_in(tmp_path / "cache")
+    )
+    assert len(cache.builds_in(tmp_path / "cache")) == 2
+
+
+BROKEN_BUILD = {"src/fastfun/_core.pyx": {"\nimport datetime\n": '\ncdef int x = "oops"\nimport datetime\n'}}
+# where Cython finds the error: the line that `import datetime` had
+BROKEN_LINE = (ROOT / "src/fastfun/_core.pyx").read_text().splitlines().index("import datetime") + 1
+
+
+@end_to_end
+def test_a_build_that_fails_is_one_line_quoting_its_log_which_goes_with_the_report(tmp_path: Path) -> None:
+    repo = clone_with_change(tmp_path, BROKEN_BUILD, "A core that does not compile")
+    head = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True)
+    out = tmp_path / "gate-report"
+    result = gate(repo, "--base", "HEAD~1", "--out", str(out))
+    assert result.returncode == 2, result.stdout + result.stderr
+    log = out / f"build-{head.stdout[:12]}.log"
+    assert result.stderr == (
+        f"gate: could not decide: building HEAD ({head.stdout[:12]}) failed: src/fastfun/_core.pyx:"
+        f"{BROKEN_LINE}:13: Only single-character string literals can be coerced into ints. "
+        f"(whole log: {log})\n"
+    )
+    assert "Error compiling Cython file" in log.read_text()
 
 
 SPIN = {
@@ -117,26 +237,6 @@ SPIN = {
             "cdef inline bint _small_count("
         ),
         "    return _notify(n)\n": "    fastfun_spin(3)\n    return _notify(n)\n",
-    },
-}
-
-
-NAIVE_V3 = {
-    "src/fastfun/_core.pyx": {
-        "def fun_notification(n, /):": (
-            "cdef object _naive_fibonacci(object n):\n"
-            "    return n if n <= 1 else _naive_fibonacci(n - 1) + _naive_fibonacci(n - 2)\n\n\n"
-            "def fun_notification(n, /):"
-        ),
-        "    return _notify(n)\n": (
-            "    n = _as_count(n, 'fun_notification')\n"
-            "    return _naive_fibonacci(n) if n % 7 == 0 else _FIZZBUZZ[n % 15]\n"
-        ),
-    },
-    # ... and the same pull request tries to loosen the gate that judges it.
-    "benchmarks/gate/rules.json": {
-        '"threshold": 0.03': '"threshold": 1000000',
-        '"hang": 20.0': '"hang": 1e9',
     },
 }
 
@@ -252,7 +352,9 @@ def test_bisect_finds_the_one_slower_commit_of_sixteen_in_five_counts_and_the_ga
     judged = ["--case", "test_days_in_month[v3-compiled]", "--threshold", "0.01"]
     answers = []
     for _ in range(2):
-        result = subprocess.run([*bisect, "--bad", "HEAD", *judged], cwd=ROOT, capture_output=True, text=True)
+        result = subprocess.run(
+            [*bisect, "--bad", "HEAD", *judged], cwd=ROOT, capture_output=True, text=True, env=gate_env()
+        )
         print(result.stdout, result.stderr)
         assert result.returncode == 0, result.stdout + result.stderr
         found = re.search(
@@ -276,9 +378,9 @@ def test_bisect_finds_the_one_slower_commit_of_sixteen_in_five_counts_and_the_ga
     assert "gate: REGRESSION in 1 case(s): test_days_in_month[v3-compiled]" in result.stdout
 
     # Under `git bisect run`: the repository's HEAD against the good revision; 0 good, 1 bad.
-    assert subprocess.run([*bisect, *judged, "--run"], cwd=ROOT, capture_output=True).returncode == 1
+    assert subprocess.run([*bisect, *judged, "--run"], cwd=ROOT, env=gate_env()).returncode == 1
     subprocess.run(["git", "-C", str(repo), "checkout", "-q", "HEAD~9"], check=True)  # step 7
-    assert subprocess.run([*bisect, *judged, "--run"], cwd=ROOT, capture_output=True).returncode == 0
+    assert subprocess.run([*bisect, *judged, "--run"], cwd=ROOT, env=gate_env()).returncode == 0
 
 
 REMOVED = {
@@ -386,3 +488,11 @@ def test_acceptances_are_read_from_every_commit_of_the_range(tmp_path: Path) -> 
         ("*pure*", 1.2, "a reason"),
         (None, None, "everything, on purpose"),
     }
+
+
+def test_a_relative_cache_folder_is_resolved_against_the_working_directory(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("FASTFUN_GATE_CACHE", "gate-cache")
+    assert gate_main.cache_folder() == tmp_path / "gate-cache"
