@@ -62,7 +62,7 @@ def test_the_scaling_benchmark_measures_both_cores_and_says_whether_threads_can_
     )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.strip().splitlines()
-    expected = "GIL off: the goal is at most 0.6x" if FREE_THREADED else "expect about 1.0x"
+    expected = "GIL off: the goal is at most 0.6x" if FREE_THREADED else "expect 1.0x or more"
     assert expected in lines[0]
     cores = (
         {"pure"}

@@ -7,8 +7,9 @@ free-threaded cp314t and cp315t ones among them. For each kind of work, and for 
 together, the ratio is the wall time of the batch split over 2 threads divided by the wall
 time of the whole batch in 1 thread, each the best of N rounds taken in turn in this one run:
 0.5 is perfect scaling. The goal on a free-threaded build is at most 0.6; with the GIL the
-threads take turns and the ratio reads about 1.0. A figure never fails the run: timings are
-reported, not asserted (the answers themselves are checked by tests/test_hardening.py).
+threads take turns and the ratio reads 1.0 or more (handing the GIL over costs too). A figure
+never fails the run: timings are reported, not asserted (the answers themselves are checked
+by tests/test_hardening.py).
 
 What could make threads wait on each other even without the GIL, and which row shows it:
 every table hit returns a shared int whose reference count each thread increments and
@@ -83,7 +84,8 @@ def wall_time(unit: Callable[[], object], units: int, threads: int) -> float:
 def scaling(unit: Callable[[], object], seconds: float, rounds: int) -> tuple[float, float]:
     """Best single-thread and two-thread wall times of the same even number of units."""
     units = 2
-    while wall_time(unit, units, 1) < seconds / 4:
+    # The best of three at each size: one slow moment of a busy machine must not stop it early.
+    while min(wall_time(unit, units, 1) for _ in range(3)) < seconds / 4:
         units *= 2
     units *= 4
     one = two = float("inf")
@@ -95,11 +97,11 @@ def scaling(unit: Callable[[], object], seconds: float, rounds: int) -> tuple[fl
 
 def gil_state() -> str:
     if sys.implementation.name != "cpython":
-        return f"{platform.python_implementation()} has a GIL: the threads take turns, expect about 1.0x"
+        return f"{platform.python_implementation()} has a GIL: the threads take turns, expect 1.0x or more"
     if not sysconfig.get_config_var("Py_GIL_DISABLED"):
-        return "GIL build: the threads take turns, expect about 1.0x"
+        return "GIL build: the threads take turns, expect 1.0x or more (the hand-overs cost)"
     if sys.version_info >= (3, 13) and sys._is_gil_enabled():
-        return "free-threaded build, but the GIL is ON (an extension or PYTHON_GIL turned it on): expect 1.0x"
+        return "free-threaded build, but the GIL is ON (an extension or PYTHON_GIL turned it on): expect 1.0x or more"
     return f"free-threaded build, GIL off: the goal is at most {GOAL}x"
 
 
