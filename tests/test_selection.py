@@ -12,9 +12,9 @@ from types import ModuleType
 from typing import Any, cast
 
 import pytest
+from children import child_env
 
 import fastfun
-from benchmarks.venvs import child_env
 
 SOURCE_TREE = Path(__file__).resolve().parents[1] / "src"
 PUBLIC = ["fibonacci", "fizz", "fizzbuzz", "fun_notification", "fun_notifications", "month"]
