@@ -2,7 +2,7 @@
 
 On a build with the GIL they are skipped, saying so. The thread-safety of the answers is
 tested on every build by tests/test_hardening.py (threads hammering every function); the
-scaling benchmark, tests/thread_scaling.py, runs after the suite in the same test-command.
+scaling benchmark, tests/thread_scaling.py, runs before the suite in the same test-command.
 """
 
 from __future__ import annotations

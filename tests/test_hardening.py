@@ -113,6 +113,11 @@ def test_a_million_calls_of_every_function_leave_no_memory_behind(compiled: Modu
     assert after_rss - before_rss < 16 * 2**20
 
 
+@pytest.mark.xfail(
+    sys.implementation.name == "pypy",
+    reason="PyPy's own allocator aborts the process when the memory runs out ('out of memory: "
+    "couldn't allocate a few KB more'), where CPython raises MemoryError",
+)
 @pytest.mark.parametrize("backend", ["int", "gmp"])
 def test_a_huge_fibonacci_under_a_memory_limit_fails_cleanly(core: ModuleType, backend: str) -> None:
     if backend == "gmp" and importlib.import_module("fastfun._core_py")._gmp() is None:

@@ -2,7 +2,7 @@
 
     python -I tests/thread_scaling.py [--rounds N] [--seconds S]
 
-The release's test-command runs it after the suite, so every wheel job's log prints it, the
+The release's test-command runs it before the suite, so every wheel job's log prints it, the
 free-threaded cp314t and cp315t ones among them. For each kind of work, and for all of it
 together, the ratio is the wall time of the batch split over 2 threads divided by the wall
 time of the whole batch in 1 thread, each the best of N rounds taken in turn in this one run:
