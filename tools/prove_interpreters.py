@@ -16,8 +16,11 @@ once and then reuses (root only: debootstrap, chroot and mount need it):
    CPython 3.14 and 3.15 build the compiled wheel from the sdist and pass the release's
    test-command with the compiled core required; PyPy takes the pure wheel
    (FASTFUN_NO_EXTENSIONS=1 build) through the same test-command with the pure core.
-3. A table: interpreter version, wheel, result (the suite's closing line), date; and the
-   time of the whole run. Exit status 1 when an interpreter fails, 2 for a usage mistake.
+   The first interpreter's run builds the sdist; the others then run --jobs at a time.
+3. A table: interpreter version, wheel, result (the suite's closing line), the scaling
+   benchmark's ratio (2 threads against 1, all of its work; these builds have the GIL), date;
+   and the time of the whole run. Exit status 1 when an interpreter fails, 2 for a usage
+   mistake.
 
 What cannot be proven here, and where it is: the free-threaded 3.14t and 3.15t (no Debian
 package, no CPython source on the mirror) and musllinux (no Alpine userland) run only in
@@ -38,6 +41,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -317,6 +321,13 @@ def main() -> int:
     parser.add_argument(
         "--out", type=Path, default=Path("interpreters"), help="wheels and logs (default ./interpreters)"
     )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=2,
+        help="interpreters proven at once after the first (default 2; 1 keeps the scaling figures "
+        "of each run free of the others)",
+    )
     args = parser.parse_args()
     if os.geteuid() != 0:
         print("prove_interpreters: needs root (debootstrap, chroot, mount)", file=sys.stderr)
@@ -337,11 +348,14 @@ def main() -> int:
         connect(chroot)
         copy = copy_checkout(chroot)
         with mounts(chroot, [out]):
-            sdist = None
-            for label, python, pure in INTERPRETERS:
-                results.append(prove(chroot, copy, label, python, pure, sdist, out))
-                # The first run built the sdist (the sdist job's line): every wheel comes from it.
-                sdist = sdist or next(out.glob("*/workspace/dist/*.tar.gz"), None)
+            (label, python, pure), *others = INTERPRETERS
+            results.append(prove(chroot, copy, label, python, pure, None, out))
+            # The first run built the sdist (the sdist job's line): every other wheel comes from it.
+            sdist = next(out.glob("*/workspace/dist/*.tar.gz"), None)
+            with ThreadPoolExecutor(args.jobs) as pool:
+                results += pool.map(
+                    lambda job: prove(chroot, copy, job[0], job[1], job[2], sdist, out), others
+                )
     except Failed as error:
         print(f"prove_interpreters: {error}", file=sys.stderr)
         return 1
