@@ -1,6 +1,6 @@
 """The release path, run on this machine as GitHub Actions runs it, from its definitions.
 
-    python -m tools.prove_wheels [--python PATH] [--pure] [--sdist FILE] [--out DIR]
+    python -m tools.prove_wheels [--python PATH] [--pure] [--sdist FILE] [--out DIR] [--sdist-only]
 
 1. sdist: the `sdist` job's nox line, read from .github/workflows/ci.yml and run verbatim
    (or --sdist, built before: CI too builds one sdist for every wheel).
@@ -382,7 +382,9 @@ def scratch_dir(keep: Path | None) -> Iterator[Path]:
             yield Path(tmp)
 
 
-def release_path(python: str, pure: bool, sdist: Path | None, out: Path | None) -> int:
+def release_path(
+    python: str, pure: bool, sdist: Path | None, out: Path | None, sdist_only: bool = False
+) -> int:
     started = time.monotonic()
     with scratch_dir(out) as scratch:
         logs = scratch / "logs"
@@ -394,6 +396,9 @@ def release_path(python: str, pure: bool, sdist: Path | None, out: Path | None) 
             if sdist is None:
                 sdist = build_sdist(run, workspace)
             print(f"-- sdist: {sdist.name} ({sdist.stat().st_size / 1024:.1f} KB)", flush=True)
+            if sdist_only:
+                print(f"prove_wheels: {sdist}")
+                return 0
             project = unpack(sdist, scratch / "project")
             ident = identifier(python)
             # The options of the job that builds this wheel: the manylinux half of `wheels`.
@@ -434,10 +439,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--sdist", type=Path, help="an sdist built before (default: build it with the sdist job's line)"
     )
     parser.add_argument("--out", type=Path, help="keep every file and log here (default: a temporary folder)")
+    parser.add_argument(
+        "--sdist-only",
+        action="store_true",
+        help="stop after the sdist (kept in OUT/workspace/, as the job uploads it)",
+    )
     args = parser.parse_args(argv)
     python = shutil.which(args.python)
     if python is None:
         parser.error(f"--python {args.python}: no such interpreter")
+    if args.sdist_only and args.out is None:
+        parser.error("--sdist-only needs --out: where the sdist stays")
     if args.sdist is not None and not args.sdist.is_file():
         parser.error(f"--sdist {args.sdist}: no such file")
     return release_path(
@@ -445,6 +457,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.pure,
         args.sdist.resolve() if args.sdist else None,
         args.out.resolve() if args.out else None,
+        args.sdist_only,
     )
 
 

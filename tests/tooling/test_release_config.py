@@ -102,7 +102,7 @@ def test_every_job_does_its_work_through_a_nox_session_of_the_noxfile() -> None:
             assert called and called.group(1) in known, f"job {name}: {line}"
 
 
-def test_each_workflow_installs_the_nox_of_the_lint_extra() -> None:
+def test_each_job_installs_the_nox_of_the_release_extra() -> None:
     installed = set(re.findall(r"nox==([\d.]+)", (WORKFLOWS / "ci.yml").read_text()))
     assert installed == set(re.findall(r'"nox==([\d.]+)"', (ROOT / "pyproject.toml").read_text()))
 
