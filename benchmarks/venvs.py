@@ -4,13 +4,9 @@ environment they start with and the venvs they run in, written once."""
 from __future__ import annotations
 
 import subprocess
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-# The tests' own (tests/children.py), as fuzz/ takes tests/kinds.py: the tests travel in the
-# sdist without this package.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from children import child_env
 
 __all__ = ["child_env", "make_venv", "run_logged"]

@@ -1,6 +1,6 @@
 """The release path, run on this machine as GitHub Actions runs it, from its definitions.
 
-    python -m tools.prove_wheels [--python PATH] [--pure] [--sdist FILE] [--out DIR]
+    python -m tools.prove_wheels [--python PATH] [--pure] [--sdist FILE] [--out DIR] [--sdist-only]
 
 1. sdist: the `sdist` job's nox line, read from .github/workflows/ci.yml and run verbatim
    (or --sdist, built before: CI too builds one sdist for every wheel).
@@ -20,7 +20,7 @@ with the image's CPython, glibc and auditwheel; here the build runs on PATH with
 glibc, and auditwheel from PyPI tags the wheel for this machine's glibc.
 
 Each step prints its time; a failed step prints the last lines of its log. Exit status 1
-when a step fails, 2 for a usage mistake. Only the host (the Python running this) needs the
+when a step fails, 2 for a usage mistake. Only the host (the Python running this, 3.11+) needs the
 dev extra (nox, PyYAML, cibuildwheel, auditwheel); PATH needs nothing but pip and venv.
 """
 
@@ -43,6 +43,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import tomllib  # the host runs cibuildwheel, so it is Python 3.11 or newer
+
 from benchmarks.venvs import child_env
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -53,6 +55,12 @@ FORBIDDEN = re.compile(r"(\.c|\.pyx)$|(^|/)(tests|benchmarks)/")
 # compiled core is absent on purpose. The `test` job sets the same (noxfile.py reads this).
 PURE_ENVIRONMENT = {"FASTFUN_NO_EXTENSIONS": "1", "FASTFUN_EXPECT_PURE": "1"}
 TAIL_LINES = 40
+# The cibuildwheel options this release path carries out as cibuildwheel does on Linux; any
+# other one, set in [tool.cibuildwheel] or as CIBW_* by the wheels job, stops it with its name.
+HONOURED = {
+    *("build", "skip", "archs", "build-frontend", "environment", "before-build", "repair-wheel-command"),
+    *("test-command", "test-extras", "test-requires", "test-environment", "before-test"),
+}
 
 
 class StepFailed(Exception):
@@ -80,14 +88,47 @@ def job_nox_line(job: str) -> str:
     return str(lines[0])
 
 
-def job_env(job: str, matrix: Mapping[str, str]) -> dict[str, str]:
-    """The `env` of the job's nox step, with ${{ matrix.NAME }} filled in from ``matrix``."""
+def job_env(job: str, **matrix: str) -> dict[str, str]:
+    """The `env` of the job's nox step, ${{ matrix.NAME }} filled in from the job's matrix
+    entry that has every value of ``matrix`` (e.g. libc="manylinux")."""
+    import yaml
+
+    strategy = yaml.safe_load(WORKFLOW.read_text())["jobs"][job].get("strategy", {})
+    entries = [e for e in strategy.get("matrix", {}).get("include", []) if matrix.items() <= e.items()]
+    values = entries[0] if len(entries) == 1 else matrix
     env: dict[str, str] = {}
     for step in job_steps(job):
         if "nox -s" in step.get("run", ""):
             for name, value in step.get("env", {}).items():
-                env[name] = re.sub(r"\$\{\{ matrix\.(\w+) \}\}", lambda m: matrix[m.group(1)], str(value))
+                env[name] = re.sub(
+                    r"\$\{\{ matrix\.(\w+) \}\}", lambda m: str(values[m.group(1)]), str(value)
+                )
     return env
+
+
+def artifact_path(job: str, action: str, name: str | None = None) -> str:
+    """The `path` of the job's upload-artifact (action "upload") or of its download-artifact
+    of artifact ``name`` (action "download")."""
+    paths = [
+        step["with"]["path"]
+        for step in job_steps(job)
+        if f"actions/{action}-artifact@" in step.get("uses", "") and name in (None, step["with"].get("name"))
+    ]
+    if len(paths) != 1:
+        raise StepFailed(
+            f"ci.yml: job {job!r} should have one {action}-artifact step of {name}, it has {len(paths)}"
+        )
+    return str(paths[0])
+
+
+def uploaded(job: str, workspace: Path) -> Path:
+    """The one file that the job's upload-artifact step would upload from ``workspace``."""
+    found = list(workspace.glob(artifact_path(job, "upload")))
+    if len(found) != 1:
+        raise StepFailed(
+            f"job {job!r} uploads {artifact_path(job, 'upload')}: {len(found)} files match, not 1"
+        )
+    return found[0]
 
 
 class Run:
@@ -148,9 +189,7 @@ def host_nox(line: str) -> str:
 def build_sdist(run: Run, workspace: Path) -> Path:
     """The `sdist` job's line, from a workspace as the job's runner has one."""
     run.step("sdist: the sdist job's nox line", [host_nox(job_nox_line("sdist"))], cwd=workspace, shell=True)
-    # The job uploads dist/*.tar.gz.
-    (sdist,) = (workspace / "dist").glob("*.tar.gz")
-    return sdist
+    return uploaded("sdist", workspace)
 
 
 def unpack(sdist: Path, where: Path) -> Path:
@@ -177,12 +216,25 @@ def identifier(python: str) -> str:
     return f"{prefix}{version}-manylinux_x86_64"
 
 
+def cibuildwheel_settings(project: Path, env: Mapping[str, str]) -> set[str]:
+    """The names of the cibuildwheel options set in the project's [tool.cibuildwheel] (its
+    Linux table included) and in ``env`` (CIBW_SKIP is "skip")."""
+    table = tomllib.loads((project / "pyproject.toml").read_text())["tool"]["cibuildwheel"]
+    names = {k for k, v in table.items() if not isinstance(v, dict) or k == "environment"}
+    names |= {k for k, v in table.get("linux", {}).items()}
+    names |= {k[5:].lower().replace("_", "-") for k in env if k.startswith("CIBW_")}
+    return names
+
+
 def cibuildwheel_options(project: Path, env: Mapping[str, str], ident: str) -> tuple[bool, Any]:
     """cibuildwheel's own reading of [tool.cibuildwheel] for ``ident`` (its Linux defaults,
     CIBW_* from ``env`` included), as it reads it in the unpacked sdist: whether it builds
     ``ident``, and its options for it."""
     from cibuildwheel.options import CommandLineArguments, compute_options
 
+    unknown = sorted(cibuildwheel_settings(project, env) - HONOURED)
+    if unknown:
+        raise StepFailed(f"this release path does not carry out cibuildwheel's {', '.join(unknown)}")
     arguments = CommandLineArguments.defaults()
     arguments.platform = "linux"
     with contextlib.chdir(project):
@@ -262,16 +314,16 @@ def check_cython(project: Path) -> None:
 
 def build_pure(run: Run, sdist: Path, workspace: Path) -> Path:
     """The `pure-wheel` job's line, with the sdist where the job downloads it."""
-    (workspace / "sdist").mkdir()
-    shutil.copy(sdist, workspace / "sdist")
+    downloads = workspace / artifact_path("pure-wheel", "download", "sdist")
+    downloads.mkdir(parents=True)
+    shutil.copy(sdist, downloads)
     run.step(
         "pure wheel: the pure-wheel job's nox line",
         [host_nox(job_nox_line("pure-wheel"))],
         cwd=workspace,
         shell=True,
     )
-    (wheel,) = (workspace / "wheelhouse").glob("*.whl")
-    return wheel
+    return uploaded("pure-wheel", workspace)
 
 
 def test_wheel(
@@ -330,7 +382,9 @@ def scratch_dir(keep: Path | None) -> Iterator[Path]:
             yield Path(tmp)
 
 
-def release_path(python: str, pure: bool, sdist: Path | None, out: Path | None) -> int:
+def release_path(
+    python: str, pure: bool, sdist: Path | None, out: Path | None, sdist_only: bool = False
+) -> int:
     started = time.monotonic()
     with scratch_dir(out) as scratch:
         logs = scratch / "logs"
@@ -342,10 +396,13 @@ def release_path(python: str, pure: bool, sdist: Path | None, out: Path | None) 
             if sdist is None:
                 sdist = build_sdist(run, workspace)
             print(f"-- sdist: {sdist.name} ({sdist.stat().st_size / 1024:.1f} KB)", flush=True)
+            if sdist_only:
+                print(f"prove_wheels: {sdist}")
+                return 0
             project = unpack(sdist, scratch / "project")
             ident = identifier(python)
             # The options of the job that builds this wheel: the manylinux half of `wheels`.
-            env = child_env() | job_env("wheels", {"skip": "*-musllinux_*"})
+            env = child_env() | job_env("wheels", libc="manylinux")
             selected, build = cibuildwheel_options(project, env, ident)
             if not (pure or selected):
                 raise StepFailed(f"{ident} is not among the wheels [tool.cibuildwheel] builds: try --pure")
@@ -382,10 +439,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--sdist", type=Path, help="an sdist built before (default: build it with the sdist job's line)"
     )
     parser.add_argument("--out", type=Path, help="keep every file and log here (default: a temporary folder)")
+    parser.add_argument(
+        "--sdist-only",
+        action="store_true",
+        help="stop after the sdist (kept in OUT/workspace/, as the job uploads it)",
+    )
     args = parser.parse_args(argv)
     python = shutil.which(args.python)
     if python is None:
         parser.error(f"--python {args.python}: no such interpreter")
+    if args.sdist_only and args.out is None:
+        parser.error("--sdist-only needs --out: where the sdist stays")
     if args.sdist is not None and not args.sdist.is_file():
         parser.error(f"--sdist {args.sdist}: no such file")
     return release_path(
@@ -393,6 +457,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.pure,
         args.sdist.resolve() if args.sdist else None,
         args.out.resolve() if args.out else None,
+        args.sdist_only,
     )
 
 
