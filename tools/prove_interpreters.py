@@ -16,11 +16,11 @@ once and then reuses (root only: debootstrap, chroot and mount need it):
    CPython 3.14 and 3.15 build the compiled wheel from the sdist and pass the release's
    test-command with the compiled core required; PyPy takes the pure wheel
    (FASTFUN_NO_EXTENSIONS=1 build) through the same test-command with the pure core.
-   The first interpreter's run builds the sdist; the others then run --jobs at a time.
-3. A table: interpreter version, wheel, result (the suite's closing line), the scaling
-   benchmark's ratio (2 threads against 1, all of its work; these builds have the GIL), date;
-   and the time of the whole run. Exit status 1 when an interpreter fails, 2 for a usage
-   mistake.
+   The sdist is built once (the release path's first step), then --jobs interpreters at a time.
+3. A table: interpreter version, wheel, result (the suite's closing line), date; and the
+   time of the whole run. The scaling benchmark's figures stay in the logs: these builds have
+   the GIL, and --jobs runs share the CPUs. Exit status 1 when an interpreter fails, 2 for a
+   usage mistake.
 
 What cannot be proven here, and where it is: the free-threaded 3.14t and 3.15t (no Debian
 package, no CPython source on the mirror) and musllinux (no Alpine userland) run only in
@@ -39,6 +39,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -86,7 +87,6 @@ class Result:
     version: str = "-"
     wheel: str = "-"
     result: str = "not run"
-    threads: str = "-"
     passed: bool = False
 
 
@@ -267,42 +267,41 @@ def closing_line(logs: Path) -> str:
     return "no pytest closing line"
 
 
-def scaling_ratio(output: str) -> str:
-    """The benchmark's ratio for all of the work, per core, from the test-command's output."""
-    found = re.findall(r"^(\w+)\s+all of the above\s.*?([\d.]+x)$", output, re.M)
-    return ", ".join(f"{core} {ratio}" for core, ratio in found) or "-"
-
-
-def prove(
-    chroot: Path, copy: Path, label: str, python: str, pure: bool, sdist: Path | None, out: Path
-) -> Result:
-    """tools/prove_wheels.py's release path for one interpreter, inside the chroot."""
-    result = Result(label, interpreter_version(chroot, python))
-    folder = out / re.sub(r"\W+", "-", label.lower())
-    command = [
-        f"{TOOLS_VENV}/bin/python",
-        "-m",
-        "tools.prove_wheels",
-        "--python",
-        python,
-        "--out",
-        str(folder),
-    ]
-    command += ["--pure"] * pure + (["--sdist", str(sdist)] if sdist else [])
-    say(f"{label}: the release path ({'pure' if pure else 'compiled'} wheel), log in {folder}.log")
-    started = time.monotonic()
-    with (out / f"{folder.name}.log").open("w") as log:
+def release_path(chroot: Path, options: Sequence[str], log: Path) -> tuple[int, str]:
+    """``python -m tools.prove_wheels OPTIONS`` in the chroot's copy of this checkout, run by the
+    tools venv; its exit status and output (also in ``log``)."""
+    command = [f"{TOOLS_VENV}/bin/python", "-m", "tools.prove_wheels", *options]
+    with log.open("w") as out:
         status = subprocess.run(
             inside(chroot, f"cd {shlex.quote(str(ROOT))} && {shlex.join(command)}"),
-            stdout=log,
+            stdout=out,
             stderr=subprocess.STDOUT,
         ).returncode
-    wheels = [*folder.glob("repaired_wheel/*.whl"), *folder.glob("workspace/wheelhouse/*.whl")]
-    result.wheel = wheels[0].name if wheels else "-"
+    return status, log.read_text()
+
+
+def make_sdist(chroot: Path, out: Path) -> Path:
+    """The sdist, once, by the release path's first step (the sdist job's line)."""
+    say(f"the sdist, log in {out / 'sdist.log'}")
+    status, output = release_path(chroot, ["--sdist-only", "--out", str(out / "sdist")], out / "sdist.log")
+    said = re.findall(r"^prove_wheels: (/\S+\.tar\.gz)$", output, re.M)
+    if status or not said:
+        raise Failed(f"the sdist did not build; see {out / 'sdist.log'}")
+    return Path(said[-1])
+
+
+def prove(chroot: Path, label: str, python: str, pure: bool, sdist: Path, out: Path) -> Result:
+    """The release path for one interpreter, from ``sdist``, inside the chroot."""
+    result = Result(label, interpreter_version(chroot, python))
+    folder = out / re.sub(r"\W+", "-", label.lower())
+    say(f"{label}: the release path ({'pure' if pure else 'compiled'} wheel), log in {folder}.log")
+    started = time.monotonic()
+    options = ["--python", python, "--sdist", str(sdist), "--out", str(folder), *["--pure"] * pure]
+    status, output = release_path(chroot, options, out / f"{folder.name}.log")
+    said = re.findall(r"^prove_wheels: (\S+\.whl) from ", output, re.M)
+    result.wheel = said[-1] if said else "-"
     result.passed = status == 0
     result.result = f"{'passed' if status == 0 else 'FAILED'}: {closing_line(folder / 'logs')}"
-    test_logs = sorted((folder / "logs").glob("*test-*.log"))
-    result.threads = scaling_ratio(test_logs[-1].read_text()) if test_logs else "-"
     say(f"{label}: {result.result} ({time.monotonic() - started:.0f} s)")
     return result
 
@@ -325,8 +324,8 @@ def main() -> int:
         "--jobs",
         type=int,
         default=2,
-        help="interpreters proven at once after the first (default 2; 1 keeps the scaling figures "
-        "of each run free of the others)",
+        help="interpreters proven at once (default 2; 1 keeps the scaling figures of each run "
+        "free of the others)",
     )
     args = parser.parse_args()
     if os.geteuid() != 0:
@@ -334,9 +333,15 @@ def main() -> int:
         return 2
     started = time.monotonic()
     chroot, out = args.chroot.resolve(), args.out.resolve()
-    shutil.rmtree(out, ignore_errors=True)
+    # The last run's output (its venvs: some 20,000 files) is removed while this one starts.
+    previous = out.with_name(f"{out.name}.previous")
+    shutil.rmtree(previous, ignore_errors=True)
+    if out.exists():
+        out.rename(previous)
+    cleaning = threading.Thread(target=shutil.rmtree, args=(previous, True))
+    cleaning.start()
     out.mkdir(parents=True)
-    results = []
+    results: list[Result] = []
     try:
         # A killed run may have left a host folder bind-mounted inside: never remove through it.
         left = mounts_under(chroot)
@@ -346,23 +351,21 @@ def main() -> int:
         how = make_chroot(chroot, mirror, out / "chroot.log")
         say(f"chroot {how}: {chroot} ({time.monotonic() - started:.0f} s)")
         connect(chroot)
-        copy = copy_checkout(chroot)
+        copy_checkout(chroot)
         with mounts(chroot, [out]):
-            (label, python, pure), *others = INTERPRETERS
-            results.append(prove(chroot, copy, label, python, pure, None, out))
-            # The first run built the sdist (the sdist job's line): every other wheel comes from it.
-            sdist = next(out.glob("*/workspace/dist/*.tar.gz"), None)
+            sdist = make_sdist(chroot, out)
             with ThreadPoolExecutor(args.jobs) as pool:
                 results += pool.map(
-                    lambda job: prove(chroot, copy, job[0], job[1], job[2], sdist, out), others
+                    lambda job: prove(chroot, job[0], job[1], job[2], sdist, out), INTERPRETERS
                 )
     except Failed as error:
         print(f"prove_interpreters: {error}", file=sys.stderr)
         return 1
+    cleaning.join()
     today = datetime.datetime.now(datetime.timezone.utc).date().isoformat()
-    print("\n| interpreter | wheel | result | threads 2/1 | date |\n|---|---|---|---|---|")
+    print("\n| interpreter | wheel | result | date |\n|---|---|---|---|")
     for r in results:
-        print(f"| {r.version} | {r.wheel} | {r.result} | {r.threads} | {today} |")
+        print(f"| {r.version} | {r.wheel} | {r.result} | {today} |")
     say(f"took {time.monotonic() - started:.0f} s in all; logs in {out}")
     return 0 if all(r.passed for r in results) else 1
 
