@@ -118,3 +118,12 @@ def fuzz(session: nox.Session) -> None:
         f"-artifact_prefix={found}/",
         external=True,
     )
+
+
+# Not a CI job: GitHub's runners have these interpreters from setup-python. Here they come from
+# Debian unstable in a chroot, which needs root.
+@nox.session(python=False)
+def interpreters(session: nox.Session) -> None:
+    """CPython 3.14 and 3.15 and PyPy 3.11 on the release path, in a cached Debian sid chroot
+    (tools/prove_interpreters.py; arguments are passed on, e.g. `-- --jobs 1`)."""
+    session.run("python", "-m", "tools.prove_interpreters", *session.posargs, external=True)
