@@ -11,8 +11,8 @@ once and then reuses (root only: debootstrap, chroot and mount need it):
    and the CA bundle pip uses here (its ``cert`` setting), bind-mounts this checkout and the
    output folder at their own paths, mounts /proc (the suite's memory tests read it), and
    unmounts all three at the end, whatever happened.
-2. The release path of tools/prove_wheels.py, run inside the chroot by a venv of TOOLS (what
-   that module needs of the dev extra, at the dev extra's pins) for each interpreter:
+2. The release path of tools/prove_wheels.py, run inside the chroot by a venv of the
+   ``release`` extra (what that module runs with) for each interpreter:
    CPython 3.14 and 3.15 build the compiled wheel from the sdist and pass the release's
    test-command with the compiled core required; PyPy takes the pure wheel
    (FASTFUN_NO_EXTENSIONS=1 build) through the same test-command with the pure core.
@@ -49,7 +49,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 SUITE = "sid"
 # The interpreters and what building and testing in the chroot needs: gcc for the compiled
-# core, patchelf for auditwheel's repair, ca-certificates for apt's own https, if any.
+# core, ca-certificates for apt's own https, if any.
 PACKAGES = [
     "python3.14-dev",
     "python3.14-venv",
@@ -58,7 +58,6 @@ PACKAGES = [
     "pypy3",
     "pypy3-venv",
     "gcc",
-    "patchelf",
     "ca-certificates",
 ]
 # (label, interpreter inside the chroot, pure wheel?)
@@ -67,9 +66,8 @@ INTERPRETERS = [
     ("CPython 3.15", "/usr/bin/python3.15", False),
     ("PyPy 3.11", "/usr/bin/pypy3", True),
 ]
-# The Python of the tools venv inside the chroot, and what tools/prove_wheels.py needs there.
+# The Python of the venv inside the chroot that runs tools/prove_wheels.py.
 TOOLS_PYTHON = "/usr/bin/python3.14"
-TOOLS = ["nox", "cibuildwheel", "auditwheel", "pyyaml"]
 TOOLS_VENV = "/opt/fastfun-tools"
 # The dated snapshot the mirror serves has expired Release files: apt must not refuse them.
 APT = ["apt-get", "-q", "-o", "Acquire::Check-Valid-Until=false"]
@@ -142,14 +140,12 @@ def pip_cert() -> Path:
     raise Failed("no CA bundle found for pip (pip config get global.cert)")
 
 
-def dev_pins(names: Sequence[str]) -> list[str]:
-    """Each name as pyproject.toml's extras pin it (the dev extra's pins), else unpinned."""
-    text = (ROOT / "pyproject.toml").read_text()
-    pins = []
-    for name in names:
-        found = re.search(rf'"({re.escape(name)}\s*[=<>~!][^";]*)"', text, re.IGNORECASE)
-        pins.append(found.group(1) if found else name)
-    return pins
+def release_extra() -> list[str]:
+    """The ``release`` extra of pyproject.toml: what tools/prove_wheels.py runs with."""
+    import tomllib  # Python 3.11+, as tools/prove_wheels.py's host needs
+
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    return list(extras["release"])
 
 
 def mounts_under(path: Path) -> list[str]:
@@ -192,7 +188,7 @@ def inside(chroot: Path, command: str) -> list[str]:
 
 def make_chroot(chroot: Path, mirror: str, log: Path) -> str:
     """The chroot at ``chroot``, made or reused; says which."""
-    wanted = {"suite": SUITE, "mirror": mirror, "packages": PACKAGES, "tools": dev_pins(TOOLS)}
+    wanted = {"suite": SUITE, "mirror": mirror, "packages": PACKAGES, "tools": release_extra()}
     stamp = chroot / STAMP
     if stamp.exists() and json.loads(stamp.read_text()) == wanted:
         return "reused"
