@@ -1,14 +1,20 @@
 """Every CI job's work, as a nox session: a GitHub Actions job calls `nox -s NAME -- ARGS`
-and a maintainer runs exactly the same line here (`pip install nox==2026.10.20`).
+and a maintainer runs exactly the same line here (`nox` comes with the `lint` extra).
 
 nox rather than shell scripts: it is what pypa/cibuildwheel, urllib3 and the aio-libs family
 use for this, it makes and reuses each session's venv, lists what exists (`nox -l`), and its
 sessions are Python that ruff and mypy read. The YAML keeps only checkout, Python set-up,
 caches and artifacts.
+
+Two kinds of session: those that build or test an artifact make their own venv from the
+Python running nox; those that check the checkout (lint, repository, fuzz) run the tools of
+the `dev` extra installed beside nox (python=False), as `.ci/run` and the jobs install them.
+Path arguments are read from where nox was started (nox itself works in this folder).
 """
 
 from __future__ import annotations
 
+import shutil
 import sys
 import tempfile
 import time
@@ -16,11 +22,113 @@ from pathlib import Path
 
 import nox
 
+ROOT = Path(__file__).resolve().parent
+# nox imports this file with its own folder off sys.path; the tools live beside it.
+sys.path.insert(0, str(ROOT))
+from tools.prove_wheels import PURE_ENVIRONMENT  # noqa: E402
+
 nox.options.default_venv_backend = "venv"
 nox.options.reuse_existing_virtualenvs = True
 nox.options.error_on_missing_interpreters = True
 # A session runs only when named: CI names each one, so `nox` alone does nothing by surprise.
 nox.options.sessions = []
+
+# The sdist's frontend, pinned: a new release may build a different sdist.
+BUILD = "build==1.6.1"
+# The same cibuildwheel as the dev extra, whose options tools/prove_wheels.py reads.
+CIBUILDWHEEL = "cibuildwheel==4.3.5"
+# How the suite is told which core the installed wheel must have.
+CORE_ENVIRONMENT = {"compiled": {"FASTFUN_REQUIRE_EXTENSIONS": "1"}, "pure": PURE_ENVIRONMENT}
+FUZZ_SECONDS = 60
+
+
+def here(session: nox.Session, path: str) -> Path:
+    """A path argument as the caller meant it: from where nox was started."""
+    return Path(session.invoked_from, path).resolve()
+
+
+@nox.session(python=False)
+def lint(session: nox.Session) -> None:
+    """pre-commit over every file: ruff, ruff format, mypy --strict, actionlint."""
+    session.run("pre-commit", "run", "--all-files", "--show-diff-on-failure", external=True)
+
+
+@nox.session
+def sdist(session: nox.Session) -> None:
+    """The sdist of this checkout into the folder given (emptied first)."""
+    (out,) = session.posargs
+    shutil.rmtree(here(session, out), ignore_errors=True)
+    session.install(BUILD)
+    session.run("python", "-m", "build", "--sdist", "--outdir", str(here(session, out)), str(ROOT))
+
+
+@nox.session
+def wheels(session: nox.Session) -> None:
+    """Every wheel of [tool.cibuildwheel] (less CIBW_SKIP) from the sdist given, each built,
+    repaired and tested by cibuildwheel in its container, into wheelhouse/."""
+    (sdist_file,) = session.posargs
+    session.install(CIBUILDWHEEL)
+    output = here(session, "wheelhouse")
+    session.run(
+        "cibuildwheel", "--platform", "linux", "--output-dir", str(output), str(here(session, sdist_file))
+    )
+
+
+@nox.session
+def pure_wheel(session: nox.Session) -> None:
+    """The py3-none-any wheel, on purpose, from the sdist given, into wheelhouse/."""
+    (sdist_file,) = session.posargs
+    session.run(
+        *("python", "-m", "pip", "wheel", "--no-deps", "-w", str(here(session, "wheelhouse"))),
+        str(here(session, sdist_file)),
+        env={"FASTFUN_NO_EXTENSIONS": "1"},
+    )
+
+
+@nox.session
+def test(session: nox.Session) -> None:
+    """The suite against a built wheel: `-- CORE FOLDER`, CORE compiled or pure, FOLDER the
+    wheels to install from (never this checkout's sources)."""
+    core, wheels_dir = session.posargs
+    found = str(here(session, wheels_dir))
+    session.install("--no-index", "--find-links", found, "fastfun")
+    session.install("--find-links", found, "fastfun[test]")
+    session.run(
+        "python", "-I", "-m", "pytest", "tests", "-q", "-m", "not repository", env=CORE_ENVIRONMENT[core]
+    )
+
+
+@nox.session(python=False)
+def repository(session: nox.Session) -> None:
+    """The repository's own tests (gate, benchmarks, workflows), and the calendar API in
+    process and through a real `fastfun serve` (the api extra)."""
+    session.run("python", "-m", "pytest", "-q", "-m", "repository", external=True)
+    session.run("python", "-m", "pytest", "-q", "tests/test_app.py", "tests/test_server.py", external=True)
+
+
+@nox.session(python=False)
+def fuzz(session: nox.Session) -> None:
+    """Differential fuzzing, compiled core against the pure twin, for FUZZ_SECONDS; a
+    difference's input lands in the folder given."""
+    (findings,) = session.posargs
+    found = here(session, findings)
+    found.mkdir(parents=True, exist_ok=True)
+    session.run(
+        "python",
+        "fuzz/fuzz_core.py",
+        f"-max_total_time={FUZZ_SECONDS}",
+        f"-artifact_prefix={found}/",
+        external=True,
+    )
+
+
+# Not a CI job: GitHub's runners have these interpreters from setup-python. Here they come from
+# Debian unstable in a chroot, which needs root.
+@nox.session(python=False)
+def interpreters(session: nox.Session) -> None:
+    """CPython 3.14 and 3.15 and PyPy 3.11 on the release path, in a cached Debian sid chroot
+    (tools/prove_interpreters.py; arguments are passed on, e.g. `-- --jobs 1`)."""
+    session.run("python", "-m", "tools.prove_interpreters", *session.posargs, external=True)
 
 
 # -- documentation and changelog ---------------------------------------------------------------

@@ -3,18 +3,13 @@ environment they start with and the venvs they run in, written once."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
+from children import child_env
 
-def child_env(**settings: str) -> dict[str, str]:
-    """This process's environment without fastfun's FASTFUN_* switches, plus ``settings``:
-    the child then picks its core (and builds) as told here, whatever the caller's shell holds."""
-    env = {name: value for name, value in os.environ.items() if not name.startswith("FASTFUN_")}
-    env.update(settings)
-    return env
+__all__ = ["child_env", "make_venv", "run_logged"]
 
 
 def run_logged(command: Sequence[str], log: Path, env: dict[str, str] | None = None) -> bool:

@@ -49,15 +49,27 @@ def call(core: ModuleType, name: str, args: tuple[Any, ...]) -> Any:
         return (type(error), str(error))
 
 
-def test_eight_threads_hammering_every_function_see_the_single_thread_results(core: ModuleType) -> None:
-    expected = [call(core, name, args) for name, args in CALLS]
+# Lazily set-up paths, raced for by the threads below: the twin's lookup of gmpy2 at
+# F(_GMP_IMPORT_MIN), reset before they start (the compiled core reads it from the twin).
+RACED_CALLS: list[tuple[str, tuple[Any, ...]]] = [("fibonacci", (10_000,))]
+
+
+def test_eight_threads_hammering_every_function_see_the_single_thread_results(
+    core: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # On a free-threaded build (the cp314t/cp315t wheel jobs) they run at once, GIL off
+    # (tests/test_free_threading.py); elsewhere the GIL interleaves them.
+    calls = CALLS + RACED_CALLS
+    expected = [call(core, name, args) for name, args in calls]
+    twin = importlib.import_module("fastfun._core_py")
+    monkeypatch.setitem(twin.__dict__, "_gmp_fib", twin._NOT_LOOKED_UP)
     failures: list[str] = []
     start = threading.Barrier(8)
 
     def worker() -> None:
         start.wait()
         for _ in range(300):
-            for (name, args), want in zip(CALLS, expected, strict=True):
+            for (name, args), want in zip(calls, expected, strict=True):
                 got = call(core, name, args)
                 if got != want:
                     failures.append(f"{name}{args}: {got!r} != {want!r}")
@@ -101,6 +113,11 @@ def test_a_million_calls_of_every_function_leave_no_memory_behind(compiled: Modu
     assert after_rss - before_rss < 16 * 2**20
 
 
+@pytest.mark.xfail(
+    sys.implementation.name == "pypy",
+    reason="PyPy's own allocator aborts the process when the memory runs out ('out of memory: "
+    "couldn't allocate a few KB more'), where CPython raises MemoryError",
+)
 @pytest.mark.parametrize("backend", ["int", "gmp"])
 def test_a_huge_fibonacci_under_a_memory_limit_fails_cleanly(core: ModuleType, backend: str) -> None:
     if backend == "gmp" and importlib.import_module("fastfun._core_py")._gmp() is None:

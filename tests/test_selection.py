@@ -12,9 +12,9 @@ from types import ModuleType
 from typing import Any, cast
 
 import pytest
+from children import child_env
 
 import fastfun
-from benchmarks.venvs import child_env
 
 SOURCE_TREE = Path(__file__).resolve().parents[1] / "src"
 PUBLIC = ["fibonacci", "fizz", "fizzbuzz", "fun_notification", "fun_notifications", "month"]
@@ -45,6 +45,7 @@ def test_no_extensions_selects_the_pure_twin() -> None:
     assert result.stdout.split() == ["pure", "fastfun._core_py"]
 
 
+@pytest.mark.skipif(sys.implementation.name != "cpython", reason="only CPython has a compiled core to miss")
 def test_a_missing_core_is_an_import_error_when_extensions_are_required() -> None:
     hide_core = "import sys; sys.modules['fastfun._core'] = None\n"
     required = run_python(hide_core + "import fastfun", FASTFUN_REQUIRE_EXTENSIONS="1")
@@ -52,6 +53,12 @@ def test_a_missing_core_is_an_import_error_when_extensions_are_required() -> Non
     assert "ImportError: fastfun's compiled core (fastfun._core) could not be imported" in required.stderr
     allowed = run_python(hide_core + "import fastfun; print(fastfun.IMPLEMENTATION)")
     assert allowed.stdout.strip() == "pure"
+
+
+@pytest.mark.skipif(sys.implementation.name == "cpython", reason="CPython can run the compiled core")
+def test_other_pythons_run_the_pure_twin_even_when_extensions_are_required() -> None:
+    result = run_python("import fastfun; print(fastfun.IMPLEMENTATION)", FASTFUN_REQUIRE_EXTENSIONS="1")
+    assert result.stdout.strip() == "pure", result.stderr
 
 
 def test_this_run_uses_the_core_it_was_asked_for() -> None:

@@ -26,11 +26,11 @@ pytest.importorskip("flask", reason="the 'api' extra is not installed")
 pytest.importorskip("granian", reason="the 'api' extra is not installed")
 pytest.importorskip("openapi_core", reason="openapi-core comes with the dev extra")
 
+from children import child_env
 from conftest import UNDER_TEST
+from live_server import Server, fastfun_serve, free_port, running, slow_clients
 from openapi_contract import Contract
 
-from benchmarks.server import Server, fastfun_serve, free_port, running, slow_clients
-from benchmarks.venvs import child_env
 from fastfun.serve import HEADER_TIMEOUT_MS
 
 

@@ -1,11 +1,15 @@
-"""The release and CI machinery that only runs in GitHub Actions, checked here: the workflows
-lint clean, each wheel job builds exactly its half of the promised wheels, every action is
-pinned to a commit, publishing stores no credential, and Bencher fails only on counts."""
+"""The release and CI machinery, checked against its definitions: every job's work is a nox
+session; the jobs' lines that the local release path (tools/prove_wheels.py) runs give it the
+artifacts where the jobs leave them; it carries out every cibuildwheel option set; the sdist's
+tests collect against the installed package with the test-command of pyproject.toml. Also: the
+workflows lint clean, each wheel job builds exactly its half of the promised wheels, every
+action is pinned to a commit, publishing stores no credential, and Bencher fails only on counts.
+The whole release path runs in .ci/run."""
 
 from __future__ import annotations
 
-import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -13,6 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from children import child_env
+
+import noxfile
+from tools import prove_wheels
 
 yaml = pytest.importorskip("yaml", reason="PyYAML comes with the dev extra")
 
@@ -46,14 +54,11 @@ def test_every_workflow_passes_actionlint() -> None:
 
 @pytest.mark.parametrize("libc", ["manylinux", "musllinux"])
 def test_each_wheel_job_builds_exactly_its_half_of_the_promised_wheels(libc: str) -> None:
-    job = workflow("ci.yml")["jobs"]["wheels"]
-    (entry,) = [e for e in job["strategy"]["matrix"]["include"] if e["libc"] == libc]
-    # The job's environment exactly: what the workflow sets, nothing inherited.
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CIBW_")}
-    for step in job["steps"]:
-        env.update(
-            {k: str(v).replace("${{ matrix.skip }}", entry["skip"]) for k, v in step.get("env", {}).items()}
-        )
+    # The job's environment exactly, as the release path reads it: nothing CIBW_* inherited.
+    env = child_env() | prove_wheels.job_env("wheels", libc=libc)
+    env = {k: v for k, v in env.items() if not k.startswith("CIBW_")} | prove_wheels.job_env(
+        "wheels", libc=libc
+    )
     result = subprocess.run(
         [tool("cibuildwheel"), "--print-build-identifiers", "--platform", "linux"],
         cwd=ROOT,
@@ -66,9 +71,109 @@ def test_each_wheel_job_builds_exactly_its_half_of_the_promised_wheels(libc: str
 
 
 def test_the_workflow_runs_the_cibuildwheel_the_release_tests_use() -> None:
-    installed = re.findall(r"cibuildwheel==([\d.]+)", run_steps(workflow("ci.yml")["jobs"]["wheels"]))
+    assert "nox -s wheels -- sdist/*.tar.gz" in run_steps(workflow("ci.yml")["jobs"]["wheels"])
+    installed = re.findall(r'"cibuildwheel==([\d.]+)"', (ROOT / "noxfile.py").read_text())
     dev_pin = re.findall(r'"cibuildwheel==([\d.]+)"', (ROOT / "pyproject.toml").read_text())
     assert installed and installed == dev_pin
+
+
+def sessions() -> set[str]:
+    listed = subprocess.run(
+        [sys.executable, "-m", "nox", "-f", str(ROOT / "noxfile.py"), "--list"],
+        capture_output=True,
+        text=True,
+    )
+    assert listed.returncode == 0, listed.stderr
+    # `--json` lists the selected sessions only, and the noxfile selects none by default.
+    return set(re.findall(r"^[*-] (\S+) ->", listed.stdout, re.M))
+
+
+def test_every_job_does_its_work_through_a_nox_session_of_the_noxfile() -> None:
+    known = sessions()
+    for name, job in workflow("ci.yml")["jobs"].items():
+        if name in {"check", "publish"}:  # an action each, no work of ours
+            continue
+        lines = [line for step in job["steps"] for line in step.get("run", "").splitlines()]
+        # Set-up only (the installer, the system packages), then the work: nox lines.
+        work = [line for line in lines if not re.match(r"(python -m pip install|sudo apt-get) ", line)]
+        assert work, name
+        for line in work:
+            called = re.fullmatch(r"nox -s ([\w-]+)( -- .+)?", line)
+            assert called and called.group(1) in known, f"job {name}: {line}"
+
+
+def test_each_job_installs_the_nox_of_the_release_extra() -> None:
+    installed = set(re.findall(r"nox==([\d.]+)", (WORKFLOWS / "ci.yml").read_text()))
+    assert installed == set(re.findall(r'"nox==([\d.]+)"', (ROOT / "pyproject.toml").read_text()))
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("workspace")
+
+
+@pytest.fixture(scope="module")
+def sdist(workspace: Path) -> Path:
+    """The sdist, from the sdist job's own line, found where that job uploads it from."""
+    logs = workspace.parent / "logs"
+    logs.mkdir()
+    return prove_wheels.build_sdist(prove_wheels.Run(logs), workspace)
+
+
+@pytest.fixture(scope="module")
+def project(sdist: Path, workspace: Path) -> Path:
+    return prove_wheels.unpack(sdist, workspace.parent / "project")
+
+
+def test_the_jobs_hand_on_their_artifacts_where_the_next_ones_and_the_release_path_look() -> None:
+    # The sdist job's session writes into the folder it is given, and the job uploads it from there.
+    out = prove_wheels.job_nox_line("sdist").split(" -- ")[1]
+    assert prove_wheels.artifact_path("sdist", "upload") == f"{out}/*.tar.gz"
+    for job in ("wheels", "pure-wheel"):
+        # Each takes the sdist where it downloads it; both sessions write into wheelhouse/.
+        downloaded = prove_wheels.artifact_path(job, "download", "sdist")
+        assert prove_wheels.job_nox_line(job).endswith(f" -- {downloaded}/*.tar.gz"), job
+        assert prove_wheels.artifact_path(job, "upload") == "wheelhouse/*.whl", job
+    test = workflow("ci.yml")["jobs"]["test"]
+    (download,) = [step for step in test["steps"] if "download-artifact" in step.get("uses", "")]
+    assert "'wheels-pure' || 'wheels-manylinux'" in download["with"]["name"]
+    assert f"-- ${{{{ matrix.core }}}} {download['with']['path']}" in run_steps(test)
+
+
+def test_the_sdist_carries_the_package_and_its_tests_and_no_repository_tooling(project: Path) -> None:
+    files = {p.relative_to(project).as_posix() for p in project.rglob("*") if p.is_file()}
+    assert {
+        "src/fastfun/_core.pyx",
+        "build-constraints.txt",
+        "tests/conftest.py",
+        "tests/children.py",
+    } <= files
+    assert not [f for f in files if f.startswith(("tests/tooling/", "benchmarks/", ".github/", "tools/"))]
+
+
+@pytest.mark.parametrize("libc", ["manylinux", "musllinux"])
+def test_the_release_path_carries_out_every_cibuildwheel_option_that_is_set(project: Path, libc: str) -> None:
+    settings = prove_wheels.cibuildwheel_settings(project, prove_wheels.job_env("wheels", libc=libc))
+    assert settings <= prove_wheels.HONOURED, settings - prove_wheels.HONOURED
+
+
+def test_the_test_command_collects_the_sdists_tests_without_an_error(project: Path, tmp_path: Path) -> None:
+    # What cibuildwheel runs in each wheel job, against the package installed here: a test
+    # module importing what the sdist lacks stops it at collection (exit 2).
+    env = child_env()
+    selected, build = prove_wheels.cibuildwheel_options(project, env, "cp312-manylinux_x86_64")
+    assert selected and "{project}" in build.test_command
+    command = prove_wheels.prepare(build.test_command, project=project, package=project, wheel="-")
+    bin_dir = shlex.quote(str(Path(sys.executable).parent))
+    result = subprocess.run(
+        ["sh", "-c", f"PATH={bin_dir}:$PATH {command} --collect-only"],
+        cwd=tmp_path,
+        env=build.test_environment.as_dictionary(prev_environment=env),
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr
+    assert re.search(r"\d{3} tests collected", result.stdout), result.stdout[-500:]
 
 
 def test_every_action_is_pinned_to_a_commit_with_its_version_named() -> None:
@@ -88,10 +193,8 @@ def test_the_test_matrix_installs_built_wheels_on_every_promised_python() -> Non
     job = workflow("ci.yml")["jobs"]["test"]
     pythons = job["strategy"]["matrix"]["python"]
     assert [f"cp{p.replace('.', '')}" for p in pythons] == PYTHONS
-    assert job["strategy"]["matrix"]["core"] == ["compiled", "pure"]
-    steps = run_steps(job)
-    assert "--no-index --find-links dist fastfun" in steps
-    assert "python -I -m pytest" in steps
+    assert job["strategy"]["matrix"]["core"] == ["compiled", "pure"] == list(noxfile.CORE_ENVIRONMENT)
+    assert "nox -s test -- ${{ matrix.core }} dist" in run_steps(job)
 
 
 def test_check_requires_every_other_job() -> None:
