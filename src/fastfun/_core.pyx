@@ -88,25 +88,26 @@ cdef object _as_count(object n, str func, str what="argument"):
 # there (F(10**6) without gmpy2: 406,131,808 instructions compiled, 405,846,193 pure). Only
 # the hand-over to gmpy2 is done here, reading the twin's settings live: as a Python call it
 # would cost 7% at F(10**4). The twin is imported on first need.
+# One global, read once per call into a local: on a free-threaded build a second global set
+# beside it could be seen out of order by another thread.
 cdef object _twin = None
-cdef object _twin_not_looked_up = None
 
 
 cdef object _fib_large(object n, str func):
-    global _twin, _twin_not_looked_up
+    global _twin
     if n <= TABLE_MAX:
         return _FIB[n]
-    if _twin is None:
+    twin = _twin
+    if twin is None:
         import fastfun._core_py as twin
-        _twin_not_looked_up = twin._NOT_LOOKED_UP
         _twin = twin
-    fib = _twin._gmp_fib
-    if fib is _twin_not_looked_up:
-        fib = _twin._gmp() if n >= _twin._GMP_IMPORT_MIN else None
+    fib = twin._gmp_fib
+    if fib is twin._NOT_LOOKED_UP:
+        fib = twin._gmp() if n >= twin._GMP_IMPORT_MIN else None
     # _GMP_FIB_MAX is far below 2**40, the overflow limit: no need to check that first.
-    if fib is not None and n <= _twin._GMP_FIB_MAX:
+    if fib is not None and n <= twin._GMP_FIB_MAX:
         return int(fib(n))
-    return _twin._fib_large(n, func)
+    return twin._fib_large(n, func)
 
 
 cdef inline bint _small_count(object n, long long *value):
