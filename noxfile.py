@@ -91,7 +91,8 @@ def test(session: nox.Session) -> None:
     wheels to install from (never this checkout's sources)."""
     core, wheels_dir = session.posargs
     found = str(here(session, wheels_dir))
-    session.install("--no-index", "--find-links", found, "fastfun")
+    # Forced: a reused venv may hold the other core's wheel of the same version.
+    session.install("--force-reinstall", "--no-deps", "--no-index", "--find-links", found, "fastfun")
     session.install("--find-links", found, "fastfun[test]")
     session.run(
         "python", "-I", "-m", "pytest", "tests", "-q", "-m", "not repository", env=CORE_ENVIRONMENT[core]
