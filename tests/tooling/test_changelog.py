@@ -36,11 +36,13 @@ def check_step() -> dict[str, Any]:
 
 @pytest.fixture
 def release(tmp_path: Path) -> Path:
-    """A copy of what the check reads: the project's config, changelog, fragments and tools."""
-    for name in ["pyproject.toml", "noxfile.py", "CHANGES.md"]:
-        shutil.copy(ROOT / name, tmp_path / name)
-    for name in ["CHANGES", "tools", "src"]:
-        shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__", "*.so"))
+    """The job's checkout: every file git tracks here (the noxfile imports the tools, and they
+    import the rest)."""
+    tracked = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout
+    for name in tracked.decode().split("\0"):
+        if name and (ROOT / name).is_file():
+            (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(ROOT / name, tmp_path / name)
     shim = tmp_path / "bin" / "pipx"
     shim.parent.mkdir()
     # `pipx run nox==V ARGS` -> this environment's nox with ARGS, refusing any other use.
