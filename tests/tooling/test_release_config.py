@@ -9,7 +9,6 @@ The whole release path runs in .ci/run."""
 from __future__ import annotations
 
 import re
-import shlex
 import shutil
 import subprocess
 import sys
@@ -167,9 +166,11 @@ def test_the_test_command_collects_the_sdists_tests_without_an_error(project: Pa
     selected, build = prove_wheels.cibuildwheel_options(project, env, "cp312-manylinux_x86_64")
     assert selected and "{project}" in build.test_command
     command = prove_wheels.prepare(build.test_command, project=project, package=project, wheel="-")
-    bin_dir = shlex.quote(str(Path(sys.executable).parent))
+    # PATH for the whole command line (every `python` of it is this venv's), as cibuildwheel
+    # sets it for the test venv: a `PATH=... cmd` prefix would reach only its first command.
+    env["PATH"] = f"{Path(sys.executable).parent}:{env['PATH']}"
     result = subprocess.run(
-        ["sh", "-c", f"PATH={bin_dir}:$PATH {command} --collect-only"],
+        ["sh", "-c", f"{command} --collect-only"],
         cwd=tmp_path,
         env=build.test_environment.as_dictionary(prev_environment=env),
         capture_output=True,
