@@ -84,16 +84,7 @@ def evaluate_console(example: Example) -> str | None:
             command,
             'status=$?; [ "$status" = 0 ] || echo "[exit status $status]"',
         ]
-    with tempfile.TemporaryDirectory(prefix="fastfun-docs-") as scratch:
-        result = subprocess.run(
-            ["bash", "-c", "\n".join(script)],
-            cwd=scratch,
-            env=_environment(),
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=TIMEOUT_S,
-        )
+    result = _bash("-c", "\n".join(script))
     outputs = result.stdout.split(SEPARATOR + "\n")[1:]
     checker = doctest.OutputChecker()
     failures = []
@@ -106,10 +97,11 @@ def evaluate_console(example: Example) -> str | None:
     return "\n\n".join(failures) or None
 
 
-def evaluate_sh(example: Example) -> str | None:
+def _bash(*args: str) -> subprocess.CompletedProcess[str]:
+    """bash with ``args``, in a scratch folder, with the session's fastfun and python first."""
     with tempfile.TemporaryDirectory(prefix="fastfun-docs-") as scratch:
-        result = subprocess.run(
-            ["bash", "-e", "-o", "pipefail", "-c", str(example.parsed)],
+        return subprocess.run(
+            ["bash", *args],
             cwd=scratch,
             env=_environment(),
             stdin=subprocess.DEVNULL,
@@ -117,6 +109,10 @@ def evaluate_sh(example: Example) -> str | None:
             text=True,
             timeout=TIMEOUT_S,
         )
+
+
+def evaluate_sh(example: Example) -> str | None:
+    result = _bash("-e", "-o", "pipefail", "-c", str(example.parsed))
     if result.returncode:
         return f"exit status {result.returncode}:\n{result.stdout[-2000:]}{result.stderr[-2000:]}"
     return None
