@@ -43,7 +43,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import tomllib  # the host runs cibuildwheel, so it is Python 3.11 or newer
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # the release path needs 3.11+ (cibuildwheel 4), but the noxfile imports this module
+    import tomli as tomllib
 
 from benchmarks.venvs import child_env
 
