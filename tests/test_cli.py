@@ -98,13 +98,15 @@ def test_info_names_the_core_in_use() -> None:
         (["calendar", "2022", "13"], "fastfun: error: month() month must be in 1..12, got 13"),
         (["calendar", "2022"], "fastfun: error: give both YEAR and MONTH, or neither for this month"),
         (["calendar", "0", "1"], "fastfun: error: month() year must be in 1..9999, got 0"),
-        (
-            ["notify", "2022-02-30"],
-            "fastfun: error: DAY must be a day number or a date YYYY-MM-DD, got '2022-02-30'",
-        ),
-        (
-            ["notify", "-1"],
-            "fastfun: error: fun_notification() argument must be a non-negative integer, got -1",
+        (["fib", "٣"], "fastfun: error: N must be a whole number, got '٣'"),
+        (["fib", "+5"], "fastfun: error: N must be a whole number, got '+5'"),
+        *(
+            (
+                ["notify", day],
+                f"fastfun: error: DAY must be a day of the month (1..31) or a date YYYY-MM-DD, got {day!r}",
+            )
+            # A date without its dashes is not a day number 20,220,928 (F of it would run for minutes).
+            for day in ["2022-02-30", "-1", "0", "32", "20220928", "2022-9-1", "٣", "2022-09-28T00"]
         ),
         ([], "fastfun: error: the following arguments are required: COMMAND (see 'fastfun --help')"),
     ],
@@ -114,6 +116,28 @@ def test_a_mistake_is_one_line_on_stderr_and_exit_status_2(args: list[str], mess
     assert result.returncode == 2
     assert result.stdout == ""
     assert result.stderr == message + "\n"
+
+
+def test_help_is_output_like_any_other() -> None:
+    result = fastfun("fib", "--help")
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout.startswith("usage: fastfun fib") and result.stdout.endswith("\n")
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_help_that_cannot_be_written_is_one_line_and_exit_status_1() -> None:
+    with open("/dev/full", "w") as full:
+        result = subprocess.run(
+            [sys.executable, "-m", "fastfun", "--help"],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+        )
+    assert (result.returncode, result.stderr) == (
+        1,
+        "fastfun: error: cannot write the output: No space left on device\n",
+    )
 
 
 def script_env(core: ModuleType) -> dict[str, str]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import re
 import sys
 
 import fastfun
@@ -18,6 +19,8 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
     from typing import NoReturn
 
+    from _typeshed import SupportsWrite
+
 # Eleven-character cells, seven of them with a space between: 83 is too wide for 80
 # columns, so a cell is ten characters and a week 76.
 _CELL = 10
@@ -28,10 +31,21 @@ class UsageError(Exception):
     """A mistake in what the user typed: reported in one line, exit status 2."""
 
 
+class _Help(Exception):
+    """--help was asked for: its text goes out as any other output does (a full disk is an error)."""
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         # argparse would print the whole usage first; one line that says what to do is enough.
         raise UsageError(f"{message} (see '{self.prog} --help')")
+
+    def print_help(self, file: SupportsWrite[str] | None = None) -> None:
+        if file is not None:
+            super().print_help(file)
+            return
+        # argparse would print it, ignore a failed write and exit 0.
+        raise _Help(self.format_help().rstrip("\n"))
 
 
 def _shown(notification: fastfun.Notification) -> str:
@@ -70,21 +84,28 @@ def render_month(year: int, month: int, today: datetime.date | None = None) -> s
     return "\n".join(lines)
 
 
+# What a person types: ASCII digits only (int() would also take "+5", "5_0", " 5" and other
+# scripts' digits), and a date only as YYYY-MM-DD.
+_WHOLE = re.compile(r"-?[0-9]+")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
 def _whole(text: str, what: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise UsageError(f"{what} must be a whole number, got {text!r}") from None
+    if not _WHOLE.fullmatch(text):
+        raise UsageError(f"{what} must be a whole number, got {text!r}")
+    return int(text)
 
 
 def _day(text: str) -> int:
-    """A day of the month as a number, or a date written YYYY-MM-DD."""
-    if "-" in text.lstrip("-"):
-        try:
+    """A day of the month, 1..31, or a date written YYYY-MM-DD (its day)."""
+    try:
+        if _DATE.fullmatch(text):
             return datetime.date.fromisoformat(text).day
-        except ValueError:
-            raise UsageError(f"DAY must be a day number or a date YYYY-MM-DD, got {text!r}") from None
-    return _whole(text, "DAY")
+        if _WHOLE.fullmatch(text) and 1 <= int(text) <= 31:
+            return int(text)
+    except ValueError:
+        pass
+    raise UsageError(f"DAY must be a day of the month (1..31) or a date YYYY-MM-DD, got {text!r}")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -101,7 +122,12 @@ def build_parser() -> argparse.ArgumentParser:
     fib = commands.add_parser("fib", help="print the N-th Fibonacci number")
     fib.add_argument("n", metavar="N", help="a whole number >= 0")
     notify = commands.add_parser("notify", help="print the notification of a day")
-    notify.add_argument("day", nargs="?", metavar="DAY", help="a day number or YYYY-MM-DD; default: today")
+    notify.add_argument(
+        "day",
+        nargs="?",
+        metavar="DAY",
+        help="a day of the month (1..31) or a date YYYY-MM-DD; default: today",
+    )
     commands.add_parser("info", help="show version, core implementation and Python")
     serve = commands.add_parser("serve", help="serve the calendar API (needs fastfun[api])")
     serve.add_argument("--host", default="127.0.0.1", help="default: 127.0.0.1")
@@ -174,6 +200,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = parser.parse_args(argv)
         output = _run(args)
+    except _Help as help_text:
+        return _write(str(help_text))
     except (UsageError, TypeError, ValueError, OverflowError) as error:
         print(f"fastfun: error: {error}", file=sys.stderr)
         return 2
