@@ -78,7 +78,7 @@ def test_each_wheel_job_builds_exactly_its_half_of_the_promised_wheels(libc: str
 def test_the_workflow_runs_the_cibuildwheel_the_release_tests_use() -> None:
     assert "nox -s wheels -- sdist/*.tar.gz" in run_steps(workflow("ci.yml")["jobs"]["wheels"])
     installed = re.findall(r'"cibuildwheel==([\d.]+)"', (ROOT / "noxfile.py").read_text())
-    dev_pin = re.findall(r'"cibuildwheel==([\d.]+)"', (ROOT / "pyproject.toml").read_text())
+    dev_pin = re.findall(r'"cibuildwheel==([\d.]+)[";]', (ROOT / "pyproject.toml").read_text())
     assert installed and installed == dev_pin
 
 
