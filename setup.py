@@ -1,7 +1,9 @@
 """Declares fastfun's one compiled extension; all metadata lives in pyproject.toml.
 
-A compile error fails the build. Only FASTFUN_NO_EXTENSIONS=1 at build time leaves the
-extension out, on purpose, for a pure ``py3-none-any`` wheel.
+A compile error fails the build. FASTFUN_NO_EXTENSIONS=1 at build time leaves the extension
+out, on purpose, for a pure ``py3-none-any`` wheel; so does any interpreter but CPython (PyPy),
+as propcache and multidict build: the Cython core would need its C-API emulation (cpyext),
+slower there than the twin, and the selector picks the twin there anyway.
 """
 
 import os
@@ -9,7 +11,7 @@ import sys
 
 from setuptools import Extension, setup
 
-if os.environ.get("FASTFUN_NO_EXTENSIONS"):
+if os.environ.get("FASTFUN_NO_EXTENSIONS") or sys.implementation.name != "cpython":
     ext_modules = []
 else:
     from Cython.Build import cythonize

@@ -31,55 +31,11 @@ import time
 from pathlib import Path
 
 from tools import actions
+from tools.pull_requests import PULL_REQUESTS, NoLongerFits, edit
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKFLOW = ROOT / ".github" / "workflows" / "benchmarks.yml"
-CORE = "src/fastfun/_core.pyx"
 IDENTITY = ["-c", "user.name=gate job", "-c", "user.email=gate-job@test.invalid"]
-
-# The changes a pull request makes, as replacements in files.
-CLEAN = {
-    CORE: {
-        "    cdef unsigned long long a = 0, b = 1, t\n": "    cdef unsigned long long a = 0, b = 1, carry\n",
-        "        t = a + b\n        a = b\n        b = t\n": (
-            "        carry = a + b  # the next number of the sequence\n        a = b\n        b = carry\n"
-        ),
-    }
-}
-NAIVE_V3 = {
-    CORE: {
-        "def fun_notification(n, /):": (
-            "cdef object _naive_fibonacci(object n):\n"
-            "    return n if n <= 1 else _naive_fibonacci(n - 1) + _naive_fibonacci(n - 2)\n\n\n"
-            "def fun_notification(n, /):"
-        ),
-        "    return _notify(n)\n": (
-            "    n = _as_count(n, 'fun_notification')\n"
-            "    return _naive_fibonacci(n) if n % 7 == 0 else _FIZZBUZZ[n % 15]\n"
-        ),
-    },
-    # ... and the same pull request tries to loosen the gate that judges it.
-    "benchmarks/gate/rules.json": {
-        '"threshold": 0.03': '"threshold": 1000000',
-        '"hang": 20.0': '"hang": 1e9',
-    },
-}
-PULL_REQUESTS = {
-    "clean": (CLEAN, "Name the Fibonacci table's carry"),
-    "regression": (NAIVE_V3, "v3: naive recursive Fibonacci"),
-}
-
-
-def edit(repo: Path, changes: dict[str, dict[str, str]]) -> None:
-    """Each replacement made once; a text that is not there is a change that no longer fits."""
-    for path, edits in changes.items():
-        file = repo / path
-        text = file.read_text()
-        for old, new in edits.items():
-            if old not in text:
-                raise actions.CannotRun(f"{path} no longer has {old.strip()!r}: update the pull request")
-            text = text.replace(old, new, 1)
-        file.write_text(text)
 
 
 def git(repo: Path, *args: str) -> str:
@@ -151,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         job = actions.run_job(
             runner, WORKFLOW, "gate", event="pull_request", source=repo, ref="refs/pull/1/merge"
         )
-    except actions.CannotRun as error:
+    except (actions.CannotRun, NoLongerFits) as error:
         print(f"gate job: cannot run here: {error}", file=sys.stderr)
         return 1
     problem = check(args.case, job, git(repo, "rev-parse", "refs/pull/1/merge"))

@@ -14,8 +14,9 @@ once and then reuses (root only: debootstrap, chroot and mount need it):
 2. The release path of tools/prove_wheels.py, run inside the chroot by a venv of the
    ``release`` extra (what that module runs with) for each interpreter:
    CPython 3.14 and 3.15 build the compiled wheel from the sdist and pass the release's
-   test-command with the compiled core required; PyPy takes the pure wheel
-   (FASTFUN_NO_EXTENSIONS=1 build) through the same test-command with the pure core.
+   test-command with the compiled core required; PyPy installs the sdist itself, as a PyPy
+   user does (it must build the pure package, with no FASTFUN_NO_EXTENSIONS set), through the
+   same test-command with the pure core.
    The sdist is built once (the release path's first step), then --jobs interpreters at a time.
 3. A table: interpreter version, wheel, result (the suite's closing line), date; and the
    time of the whole run. The scaling benchmark's figures stay in the logs: these builds have
@@ -60,7 +61,7 @@ PACKAGES = [
     "gcc",
     "ca-certificates",
 ]
-# (label, interpreter inside the chroot, pure wheel?)
+# (label, interpreter inside the chroot, pure package from a source install?)
 INTERPRETERS = [
     ("CPython 3.14", "/usr/bin/python3.14", False),
     ("CPython 3.15", "/usr/bin/python3.15", False),
@@ -290,9 +291,9 @@ def prove(chroot: Path, label: str, python: str, pure: bool, sdist: Path, out: P
     """The release path for one interpreter, from ``sdist``, inside the chroot."""
     result = Result(label, interpreter_version(chroot, python))
     folder = out / re.sub(r"\W+", "-", label.lower())
-    say(f"{label}: the release path ({'pure' if pure else 'compiled'} wheel), log in {folder}.log")
+    say(f"{label}: the release path ({'source install' if pure else 'compiled wheel'}), log in {folder}.log")
     started = time.monotonic()
-    options = ["--python", python, "--sdist", str(sdist), "--out", str(folder), *["--pure"] * pure]
+    options = ["--python", python, "--sdist", str(sdist), "--out", str(folder), *["--source-install"] * pure]
     status, output = release_path(chroot, options, out / f"{folder.name}.log")
     said = re.findall(r"^prove_wheels: (\S+\.whl) from ", output, re.M)
     result.wheel = said[-1] if said else "-"

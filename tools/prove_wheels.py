@@ -1,6 +1,7 @@
 """The release path, run on this machine as GitHub Actions runs it, from its definitions.
 
-    python -m tools.prove_wheels [--python PATH] [--pure] [--sdist FILE] [--out DIR] [--sdist-only]
+    python -m tools.prove_wheels [--python PATH] [--pure | --source-install] [--sdist FILE] [--out DIR]
+                                 [--sdist-only]
 
 1. sdist: the `sdist` job's nox line, read from .github/workflows/ci.yml and run verbatim
    (or --sdist, built before: CI too builds one sdist for every wheel).
@@ -8,11 +9,13 @@
    interpreter's identifier (e.g. cp311-manylinux_x86_64), with the options cibuildwheel itself
    reads from the unpacked sdist's pyproject.toml and the `wheels` job's environment:
    environment, build-frontend, repair-wheel-command. --pure: the `pure-wheel` job's nox line.
+   --source-install: no wheel of ours; the test venv's pip installs the sdist itself, as a user of
+   an interpreter without a release wheel (PyPy) does, and it must build the pure package.
 3. Its test: a fresh venv of PATH, the wheel with its test-extras (and test-requires,
    before-test), then the test-command with {project} and {package} = the unpacked sdist, from
    a scratch directory holding cibuildwheel's test_fail.py (which fails if pytest collects it).
-   --pure runs the same test-command with the pure core's environment (PURE_ENVIRONMENT)
-   instead of the test-environment, as the `test` job does on the pure wheel.
+   --pure and --source-install run the same test-command with the pure core's environment
+   (PURE_ENVIRONMENT) instead of the test-environment, as the `test` job does on the pure wheel.
 Then the wheel's contents: no C, Cython, tests or benchmarks inside, at most MAX_BYTES.
 
 What only GitHub runs (no Docker engine here): cibuildwheel builds inside the manylinux image
@@ -58,6 +61,11 @@ FORBIDDEN = re.compile(r"(\.c|\.pyx)$|(^|/)(tests|benchmarks)/")
 # compiled core is absent on purpose. The `test` job sets the same (noxfile.py reads this).
 PURE_ENVIRONMENT = {"FASTFUN_NO_EXTENSIONS": "1", "FASTFUN_EXPECT_PURE": "1"}
 TAIL_LINES = 40
+# No compiled core installed (fastfun's own selector would pick the twin on PyPy regardless).
+PURE_CHECK = (
+    "import importlib.util, sys; "
+    "sys.exit('a compiled core is installed' if importlib.util.find_spec('fastfun._core') else 0)"
+)
 # The cibuildwheel options this release path carries out as cibuildwheel does on Linux; any
 # other one, set in [tool.cibuildwheel] or as CIBW_* by the wheels job, stops it with its name.
 HONOURED = {
@@ -343,15 +351,23 @@ def test_wheel(
     bin_dir = venv(run, python, scratch / "test-venv", "test", env)
     venv_env = {**env, "PATH": f"{bin_dir}:{env['PATH']}", "VIRTUAL_ENV": str(bin_dir.parent)}
     venv_env = build.test_environment.as_dictionary(prev_environment=venv_env)
+    # Installed as a user installs it, with none of our variables: a source install (an sdist)
+    # builds here, and FASTFUN_NO_EXTENSIONS would make any build pure.
+    install_env = {k: v for k, v in venv_env.items() if not k.startswith("FASTFUN_")}
     if pure:
-        venv_env = {k: v for k, v in venv_env.items() if not k.startswith("FASTFUN_")} | PURE_ENVIRONMENT
+        venv_env = install_env | PURE_ENVIRONMENT
     run.hook("before-test", build.before_test, project, venv_env)
     run.step(
         f"test: install the wheel with its test-extras {build.test_extras}",
         ["pip", "install", f"{wheel}{build.test_extras}"],
         cwd=project,
-        env=venv_env,
+        env=install_env,
     )
+    # A pure install has no compiled core at all: the environment alone would hide one.
+    if pure:
+        run.step(
+            "test: the installed package is pure", ["python", "-c", PURE_CHECK], cwd=scratch, env=venv_env
+        )
     if build.test_requires:
         run.step("test: test-requires", ["pip", "install", *build.test_requires], cwd=project, env=venv_env)
     test_cwd = scratch / "test_cwd"
@@ -386,7 +402,12 @@ def scratch_dir(keep: Path | None) -> Iterator[Path]:
 
 
 def release_path(
-    python: str, pure: bool, sdist: Path | None, out: Path | None, sdist_only: bool = False
+    python: str,
+    pure: bool,
+    sdist: Path | None,
+    out: Path | None,
+    sdist_only: bool = False,
+    source_install: bool = False,
 ) -> int:
     started = time.monotonic()
     with scratch_dir(out) as scratch:
@@ -407,14 +428,18 @@ def release_path(
             # The options of the job that builds this wheel: the manylinux half of `wheels`.
             env = child_env() | job_env("wheels", libc="manylinux")
             selected, build = cibuildwheel_options(project, env, ident)
-            if not (pure or selected):
+            if not (pure or source_install or selected):
                 raise StepFailed(f"{ident} is not among the wheels [tool.cibuildwheel] builds: try --pure")
-            if pure:
+            if source_install:
+                wheel, pure = sdist, True  # the test venv's pip builds it, on that interpreter
+                build_env = build.environment.as_dictionary(prev_environment=child_env())
+            elif pure:
                 wheel = build_pure(run, sdist, workspace)
                 build_env = build.environment.as_dictionary(prev_environment=child_env())
             else:
                 wheel, build_env = build_compiled(run, python, project, scratch, build)
-            check_contents(wheel)
+            if not source_install:
+                check_contents(wheel)
             print(f"-- wheel: {wheel.name} ({wheel.stat().st_size / 1024:.1f} KB)", flush=True)
             summary = test_wheel(run, python, wheel, project, scratch, build, build_env, pure)
         except StepFailed as failure:
@@ -435,8 +460,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--python", default=sys.executable, help="the interpreter to build and test for (default: this one)"
     )
-    parser.add_argument(
+    kind = parser.add_mutually_exclusive_group()
+    kind.add_argument(
         "--pure", action="store_true", help="the pure py3-none-any wheel instead of the compiled one"
+    )
+    kind.add_argument(
+        "--source-install",
+        action="store_true",
+        help="pip installs the sdist itself (what PyPy users get), which must build the pure package",
     )
     parser.add_argument(
         "--sdist", type=Path, help="an sdist built before (default: build it with the sdist job's line)"
@@ -461,6 +492,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.sdist.resolve() if args.sdist else None,
         args.out.resolve() if args.out else None,
         args.sdist_only,
+        args.source_install,
     )
 
 

@@ -23,7 +23,7 @@ from benchmarks.gate import __main__ as gate_main
 from benchmarks.gate import cache, judge
 from benchmarks.gate import run as gate_run
 from benchmarks.venvs import child_env
-from tools.gate_job import CLEAN, NAIVE_V3, edit
+from tools.pull_requests import CLEAN, NAIVE_V3, edit
 
 ROOT = Path(__file__).resolve().parents[2]
 CASES = "fibonacci_month[compiled],days_in_month[v3-compiled]"

@@ -51,6 +51,12 @@ def run_steps(job: Any) -> str:
     return "\n".join(step.get("run", "") for step in job["steps"])
 
 
+def job_env(name: str, job: str) -> dict[str, str]:
+    """What a job's steps run with: the workflow's ``env``, then the job's."""
+    definition = workflow(name)
+    return {**definition.get("env", {}), **definition["jobs"][job].get("env", {})}
+
+
 def test_every_workflow_passes_actionlint() -> None:
     files = sorted(map(str, WORKFLOWS.glob("*.yml")))
     result = subprocess.run([tool("actionlint"), *files], capture_output=True, text=True)
@@ -83,14 +89,19 @@ def test_the_workflow_runs_the_cibuildwheel_the_release_tests_use() -> None:
 
 
 def sessions() -> set[str]:
+    """The noxfile's sessions as `nox --list` shows them, run as the repository job runs these
+    tests: with ci.yml's environment, whose FORCE_COLOR makes nox colour its list."""
     listed = subprocess.run(
         [sys.executable, "-m", "nox", "-f", str(ROOT / "noxfile.py"), "--list"],
         capture_output=True,
         text=True,
+        env=child_env() | job_env("ci.yml", "repository"),
     )
     assert listed.returncode == 0, listed.stderr
-    # `--json` lists the selected sessions only, and the noxfile selects none by default.
-    return set(re.findall(r"^[*-] (\S+) ->", listed.stdout, re.M))
+    # `--json` lists the selected sessions only, and the noxfile selects none by default; the
+    # colours (ANSI SGR sequences) are dropped before the names are read.
+    plain = re.sub(r"\x1b\[[\d;]*m", "", listed.stdout)
+    return set(re.findall(r"^[*-] (\S+) ->", plain, re.M))
 
 
 def test_every_job_does_its_work_through_a_nox_session_of_the_noxfile() -> None:
@@ -105,6 +116,69 @@ def test_every_job_does_its_work_through_a_nox_session_of_the_noxfile() -> None:
         for line in work:
             called = re.fullmatch(r"nox -s ([\w-]+)( -- .+)?", line)
             assert called and called.group(1) in known, f"job {name}: {line}"
+
+
+def test_every_nox_line_of_every_workflow_names_a_session_of_the_noxfile() -> None:
+    called = {
+        (path.name, name)
+        for path in WORKFLOWS.glob("*.yml")
+        for job in workflow(path.name)["jobs"].values()
+        for name in re.findall(r"\bnox(?:==[\d.]+)? -s (\S+)", run_steps(job))
+    }
+    assert {name for _, name in called} >= {"gate", "test", "lint"}
+    missing = {(file, name) for file, name in called if name not in sessions()}
+    assert not missing
+
+
+# actions/cache's glob module (@actions/glob, Pattern.fixupPattern), which the cache's save
+# runs every `path` line through: a "." segment only first, no ".." segment; a bad line only
+# warns ("Invalid pattern ... Relative pathing"), so the job stays green and nothing is saved.
+def cache_path_problem(line: str) -> str | None:
+    segments = [s for s in line.lstrip("!").split("/") if s]
+    bad = [s for i, s in enumerate(segments) if s == ".." or (s == "." and i > 0)]
+    return f"{line!r} has a {bad[0]!r} segment, which actions/cache refuses" if bad else None
+
+
+# What GitHub's hosted runners give the contexts the cache paths may name.
+RUNNER_CONTEXT = {
+    "github.workspace": "/home/runner/work/fastfun/fastfun",
+    "runner.temp": "/home/runner/work/_temp",
+}
+
+
+def expand(text: str, env: dict[str, str]) -> str:
+    def value(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name.startswith("env."):
+            return expand(env[name[4:]], env)
+        assert name in RUNNER_CONTEXT, f"no value here for ${{{{ {name} }}}}"
+        return RUNNER_CONTEXT[name]
+
+    return re.sub(r"\$\{\{\s*([\w.]+)\s*\}\}", value, text)
+
+
+@pytest.mark.parametrize("line", ["../fastfun-gate", "/home/runner/work/fastfun/fastfun/../x", "a/./b"])
+def test_a_cache_path_with_a_dot_dot_or_inner_dot_segment_is_refused(line: str) -> None:
+    assert cache_path_problem(line)
+
+
+@pytest.mark.parametrize(
+    "line", ["~/.cache/pip", "./build", "/home/runner/work/fastfun/fastfun-gate", "!x/y"]
+)
+def test_a_cache_path_actions_cache_accepts_passes(line: str) -> None:
+    assert cache_path_problem(line) is None
+
+
+def test_every_cache_path_of_every_workflow_obeys_actions_caches_rules() -> None:
+    checked = []
+    for path in sorted(WORKFLOWS.glob("*.yml")):
+        for name, job in workflow(path.name)["jobs"].items():
+            for step in job["steps"]:
+                if step.get("uses", "").startswith("actions/cache"):
+                    for line in expand(step["with"]["path"], job_env(path.name, name)).splitlines():
+                        checked.append(line)
+                        assert cache_path_problem(line.strip()) is None, f"{path.name} job {name}"
+    assert checked
 
 
 def test_each_job_installs_the_nox_of_the_release_extra() -> None:
@@ -153,7 +227,9 @@ def test_the_sdist_carries_the_package_and_its_tests_and_no_repository_tooling(p
         "tests/conftest.py",
         "tests/children.py",
     } <= files
-    assert not [f for f in files if f.startswith(("tests/tooling/", "benchmarks/", ".github/", "tools/"))]
+    assert not [
+        f for f in files if f.startswith(("tests/tooling/", "tests/ci/", "benchmarks/", ".github/", "tools/"))
+    ]
 
 
 @pytest.mark.parametrize("libc", ["manylinux", "musllinux"])
