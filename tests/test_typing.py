@@ -40,6 +40,8 @@ def mypy(tmp_path: Path, code: str) -> subprocess.CompletedProcess[str]:
             "mypy",
             "--strict",
             "--no-incremental",
+            # Plain messages to compare, whatever the caller's FORCE_COLOR (ci.yml sets it).
+            "--no-color-output",
             "--python-version",
             "3.10",
             str(source),
