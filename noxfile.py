@@ -199,10 +199,3 @@ def gate(session: nox.Session) -> None:
                 )
         finally:
             session.run("git", "worktree", "remove", "--force", str(Path(scratch) / "judge"), external=True)
-
-
-@nox.session(python=False)
-def gate_job(session: nox.Session) -> None:
-    """The gate's jobs of benchmarks.yml run here as GitHub runs them (tools/gate_job.py):
-    `-- clean` must pass, `-- regression` must fail the pull request."""
-    session.run(sys.executable, "-m", "tools.gate_job", *session.posargs, external=True)

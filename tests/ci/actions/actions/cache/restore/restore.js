@@ -1,0 +1,2 @@
+// The same restore as actions/cache's main step.
+require("../restore.js");
