@@ -1,0 +1,192 @@
+"""Arguments and steps several commands share: the repository, the settings' flags, the
+measure module, the progress line."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from fastfun_gate import cache, config
+from fastfun_gate.errors import Undecided, UsageError
+
+
+def say(text: str) -> None:
+    print(f"fastfun-gate: {text}", file=sys.stderr, flush=True)
+
+
+def measure() -> ModuleType:
+    """``fastfun_gate.measure``, looked up at run time (tests put a fake in its place)."""
+    from fastfun_gate import measure as module
+
+    return module
+
+
+def need_valgrind() -> None:
+    if shutil.which("valgrind") is None:
+        raise Undecided("valgrind is not installed (on Debian or Ubuntu: apt-get install valgrind)")
+
+
+def add_repo(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--repo", default=".", help="the project's git repository (default: here)")
+
+
+def repo_of(args: argparse.Namespace) -> Path:
+    """The top folder of the repository ``--repo`` is in."""
+    found = subprocess.run(
+        ["git", "-C", str(Path(args.repo).resolve()), "rev-parse", "--show-toplevel"],
+        capture_output=True,
+        text=True,
+    )
+    if found.returncode != 0:
+        raise UsageError(f"--repo {args.repo}: not in a git repository")
+    return Path(found.stdout.strip())
+
+
+def add_install(parser: argparse.ArgumentParser) -> None:
+    """The flags of a build's test requirements ([tool.fastfun-gate] keys of the same names)."""
+    group = parser.add_argument_group("the measured venv (each flag replaces its [tool.fastfun-gate] key)")
+    group.add_argument(
+        "--requirements",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a pip requirements file, a path in the revision's tree (repeatable)",
+    )
+    group.add_argument(
+        "--constraint",
+        dest="constraints",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a pip constraints file, a path in the revision's tree, for the venv and the wheel's build (repeatable)",
+    )
+    group.add_argument(
+        "--extra",
+        dest="extras",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="an extra of the project installed with its wheel (repeatable)",
+    )
+    group.add_argument(
+        "--group",
+        dest="groups",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a PEP 735 dependency group of the revision's pyproject.toml (repeatable)",
+    )
+    group.add_argument(
+        "--with",
+        dest="with_",
+        action="append",
+        default=[],
+        metavar="REQUIREMENT",
+        help="one more requirement, installed on both sides (repeatable)",
+    )
+
+
+def add_settings(parser: argparse.ArgumentParser) -> None:
+    """The flags of the judging settings."""
+    group = parser.add_argument_group("what is measured and judged (each flag replaces its key)")
+    group.add_argument(
+        "--tests",
+        metavar="'PYTEST ARGS'",
+        help="pytest's arguments, one string (default: the project's testpaths; only benchmarks run)",
+    )
+    group.add_argument(
+        "--threshold",
+        type=_number("--threshold"),
+        metavar="FRACTION",
+        help="the largest accepted increase per benchmark (default 0.03: +3%%)",
+    )
+    group.add_argument(
+        "--threshold-for",
+        dest="thresholds",
+        action="append",
+        default=[],
+        metavar="GLOB=FRACTION",
+        help="the threshold of benchmarks matching GLOB (repeatable; first match wins)",
+    )
+    group.add_argument(
+        "--tripwire", metavar="RATIO|off", help="the time ratio that fails a benchmark (default 1.5), or off"
+    )
+    group.add_argument(
+        "--select",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="only benchmarks whose node id matches GLOB (repeatable)",
+    )
+
+
+def _number(flag: str):  # type: ignore[no-untyped-def]
+    def parse(text: str) -> float:
+        try:
+            return float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number such as 0.03, got {text!r}") from None
+
+    return parse
+
+
+def flags_of(args: argparse.Namespace) -> config.Flags:
+    return config.Flags(
+        tests=getattr(args, "tests", None),
+        requirements=args.requirements,
+        constraints=args.constraints,
+        extras=args.extras,
+        groups=args.groups,
+        with_=args.with_,
+        threshold=getattr(args, "threshold", None),
+        thresholds=getattr(args, "thresholds", []),
+        tripwire=getattr(args, "tripwire", None),
+        select=getattr(args, "select", []),
+    )
+
+
+def count_revision(
+    repo: Path,
+    rev: str,
+    settings: config.Config,
+    select: Sequence[str],
+    out: Path,
+    known: list[str] | None = None,
+) -> dict[str, Any]:
+    """One revision built (or taken from the cache) and its benchmarks matching ``select``
+    counted with its own tree: name -> ``measure.Measured``. The build is released after.
+    When nothing matches, ``known`` (if given) gets every benchmark's name the tree has."""
+    from fastfun_gate import builds, git
+    from fastfun_gate.commands.compare import keep_names
+
+    measure_ = measure()
+    made = builds.build(
+        repo, rev, settings.install, measure_.worker_requirements(), cache.folder_from_env(), say, out
+    )
+    work = Path(tempfile.mkdtemp(prefix="fastfun-gate-"))
+    try:
+        tests = list(settings.tests)
+        keep = keep_names(tests, git.show(repo, made.commit, "pyproject.toml"))
+        tree = builds.measured_tree(repo, made, work / "side" / "tree", keep)
+        counts = dict(
+            measure_.count(
+                made.python,
+                tree,
+                tests,
+                select=tuple(config.as_fnmatch(glob) for glob in select),
+                out=out / made.commit[:12],
+            )
+        )
+        if not counts and known is not None:
+            known.extend(measure_.collect(made.python, tree, tests))
+        return counts
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+        made.release()

@@ -1,0 +1,285 @@
+"""Fixture projects, made as git repositories inside the tests: a pure-Python package built
+by hatchling (flat layout, so the measured tree must lose its copy of the package) and a
+compiled one, setuptools with a C extension. Each has a pytest-benchmark suite and a plain
+test, and a few branches the gate's tests compare."""
+
+from __future__ import annotations
+
+import subprocess
+import textwrap
+from pathlib import Path
+from typing import Any
+
+IDENTITY = ["-c", "user.name=Gate Tests", "-c", "user.email=gate@tests.invalid", "-c", "commit.gpgsign=false"]
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", "-C", str(repo), *IDENTITY, *args], check=True, capture_output=True, text=True
+    ).stdout.strip()
+
+
+def write(repo: Path, files: dict[str, str]) -> None:
+    for path, text in files.items():
+        target = repo / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(textwrap.dedent(text).lstrip())
+
+
+def commit(
+    repo: Path,
+    message: str,
+    files: dict[str, str] | None = None,
+    *,
+    branch: str | None = None,
+    start: str | None = None,
+) -> str:
+    if branch is not None:
+        git(repo, "checkout", "-q", "-b", branch, start or "HEAD")
+    write(repo, files or {})
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "--allow-empty", "-m", message)
+    return git(repo, "rev-parse", "HEAD")
+
+
+PURE_PYPROJECT = """
+    [build-system]
+    requires = ["hatchling==1.27.0"]
+    build-backend = "hatchling.build"
+
+    [project]
+    name = "purepkg"
+    version = "1.0"
+    requires-python = ">=3.10"
+
+    [project.optional-dependencies]
+    test = ["pytest-benchmark==5.3.1"]
+
+    [tool.pytest.ini_options]
+    testpaths = ["tests"]
+    addopts = "-p no:cacheprovider"
+
+    [tool.fastfun-gate]
+    extras = ["test"]
+    threshold = {threshold}
+    """
+
+PURE_CODE = """
+    def total(n):
+        s = 0
+        for i in range(n):
+            s += i
+        return s
+
+
+    def words(n):
+        return " ".join(str(i) for i in range(n))
+    """
+
+PURE_TESTS = {
+    "tests/test_bench.py": """
+        import pytest
+
+        from purepkg import total, words
+
+
+        def test_total(benchmark):
+            assert benchmark(total, 200) == 19900
+
+
+        @pytest.mark.parametrize("n", [50])
+        def test_words(benchmark, n):
+            @benchmark
+            def run():
+                return words(n)
+
+
+        def test_plain():
+            assert total(3) == 3
+        """,
+}
+
+
+def pure_project(repo: Path) -> dict[str, Any]:
+    """The pure project and its branches; returns their commit ids by name:
+    base, aa (a comment), slow (total does twice the work), accepted (slow + a trailer),
+    too_little (slow + a trailer up to 1.1),
+    loosened (slow, and its own threshold raised to 10); line, four first-parent commits
+    after base whose second brings the slowdown."""
+    repo.mkdir(parents=True)
+    git(repo, "init", "-q", "-b", "main")
+    write(
+        repo,
+        {
+            "pyproject.toml": PURE_PYPROJECT.format(threshold=0.03),
+            "purepkg/__init__.py": PURE_CODE,
+            **PURE_TESTS,
+        },
+    )
+    commits = {"base": commit(repo, "the pure project")}
+    commits["aa"] = commit(
+        repo,
+        "a comment",
+        {"purepkg/__init__.py": "# sums and words\n" + textwrap.dedent(PURE_CODE)},
+        branch="aa",
+        start="main",
+    )
+    slow = textwrap.dedent(PURE_CODE).replace(
+        "for i in range(n):\n        s += i",
+        "for i in range(n):\n        s += i\n    for i in range(n):\n        s += 0",
+    )
+    commits["slow"] = commit(
+        repo, "total: a second loop", {"purepkg/__init__.py": slow}, branch="slow", start="main"
+    )
+    commits["accepted"] = commit(
+        repo,
+        "accept the second loop\n\nPerformance-Accepted: tests/test_bench.py::test_total <= 2.5: the loop is needed",
+        branch="accepted",
+        start="slow",
+    )
+    commits["too_little"] = commit(
+        repo,
+        "accept a little\n\nPerformance-Accepted: tests/test_bench.py::test_total <= 1.1: a little more work",
+        branch="too-little",
+        start="slow",
+    )
+    sleepy = "import time\n" + textwrap.dedent(PURE_CODE).replace(
+        "    return s\n", "    time.sleep(0.005)\n    return s\n"
+    )
+    commits["sleepy"] = commit(
+        repo, "total: a sleep", {"purepkg/__init__.py": sleepy}, branch="sleepy", start="main"
+    )
+    commits["loosened"] = commit(
+        repo,
+        "loosen the gate",
+        {"pyproject.toml": PURE_PYPROJECT.format(threshold=10)},
+        branch="loosened",
+        start="slow",
+    )
+    # a first-parent line for bisect: a comment (aa's tree), the slowdown (slow's tree), two more
+    commits["line"] = [
+        commit(
+            repo,
+            "line: a comment",
+            {"purepkg/__init__.py": "# sums and words\n" + textwrap.dedent(PURE_CODE)},
+            branch="line",
+            start="main",
+        ),
+        commit(repo, "line: the second loop", {"purepkg/__init__.py": slow}),
+        commit(repo, "line: a note", {"NOTES.txt": "one\n"}),
+        commit(repo, "line: another note", {"NOTES.txt": "two\n"}),
+    ]
+    git(repo, "checkout", "-q", "main")
+    return commits
+
+
+C_SETUP = """
+    from setuptools import Extension, setup
+
+    setup(ext_modules=[Extension("cpkg._speed", ["cpkg/_speed.c"])])
+    """
+
+C_PYPROJECT = """
+    [build-system]
+    requires = ["setuptools>=61"]
+    build-backend = "setuptools.build_meta"
+
+    [project]
+    name = "cpkg"
+    version = "1.0"
+    requires-python = ">=3.10"
+
+    [tool.setuptools]
+    packages = ["cpkg"]
+
+    [tool.pytest.ini_options]
+    testpaths = ["tests"]
+
+    [tool.fastfun-gate]
+    requirements = ["requirements-bench.txt"]
+    constraints = ["constraints.txt"]
+    """
+
+C_SOURCE = """
+    #define PY_SSIZE_T_CLEAN
+    #include <Python.h>
+
+    static PyObject *spin(PyObject *self, PyObject *arg) {
+        long n = PyLong_AsLong(arg);
+        volatile long s = 0;
+        for (long i = 0; i < n * FACTOR; i++) s += i;
+        return PyLong_FromLong(s);
+    }
+
+    static PyMethodDef methods[] = {{"spin", spin, METH_O, "spin(n)"}, {NULL, NULL, 0, NULL}};
+    static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_speed", NULL, -1, methods};
+    PyMODINIT_FUNC PyInit__speed(void) { return PyModule_Create(&module); }
+    """
+
+C_TESTS = {
+    "requirements-bench.txt": "pytest==9.0.3\npytest-benchmark==5.3.1\n",
+    "constraints.txt": "setuptools==80.9.0\n",
+    "cpkg/__init__.py": "from cpkg._speed import spin\n",
+    "tests/test_speed.py": """
+        import cpkg
+
+
+        def test_spin(benchmark):
+            benchmark(cpkg.spin, 1000)
+
+
+        def test_spin_pedantic(benchmark):
+            benchmark.pedantic(cpkg.spin, args=(100,), rounds=3, iterations=2)
+        """,
+}
+
+
+def c_project(repo: Path) -> dict[str, str]:
+    """The compiled project: base, aa (a comment in the C file), slow (spin loops twice as
+    long), broken (the C file does not compile)."""
+    repo.mkdir(parents=True)
+    git(repo, "init", "-q", "-b", "main")
+    source = textwrap.dedent(C_SOURCE)
+    write(
+        repo,
+        {
+            "setup.py": C_SETUP,
+            "pyproject.toml": C_PYPROJECT,
+            "cpkg/_speed.c": "#define FACTOR 1\n" + source,
+            **C_TESTS,
+        },
+    )
+    commits = {"base": commit(repo, "the compiled project")}
+    commits["aa"] = commit(
+        repo,
+        "a comment",
+        {"cpkg/_speed.c": "/* spin */\n#define FACTOR 1\n" + source},
+        branch="aa",
+        start="main",
+    )
+    commits["slow"] = commit(
+        repo,
+        "spin twice as long",
+        {"cpkg/_speed.c": "#define FACTOR 2\n" + source},
+        branch="slow",
+        start="main",
+    )
+    commits["unbuildable_pin"] = commit(
+        repo,
+        "pin setuptools to no release",
+        {"constraints.txt": "setuptools<1\n"},
+        branch="pin",
+        start="main",
+    )
+    commits["broken"] = commit(
+        repo,
+        "a typo",
+        {
+            "cpkg/_speed.c": "#define FACTOR 1\n"
+            + source.replace("return PyLong_FromLong(s);", "return PyLong_FromLong(s)")
+        },
+        branch="broken",
+        start="main",
+    )
+    git(repo, "checkout", "-q", "main")
+    return commits

@@ -1,0 +1,85 @@
+"""``bisect`` names the first commit over the threshold; ``bisect-run`` answers ``git bisect
+run`` for HEAD. On the pure project's line: a comment, the slowdown, two notes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import projects
+
+BENCHMARK = "tests/test_bench.py::test_total"
+
+
+def test_bisect_names_the_commit_that_brought_the_slowdown(gate, pure, tmp_path):
+    repo, commits = pure
+    line = commits["line"]
+    result = gate(
+        "bisect",
+        "--repo",
+        str(repo),
+        "--good",
+        commits["base"],
+        "--bad",
+        line[-1],
+        "--benchmark",
+        BENCHMARK,
+        "--out",
+        str(tmp_path),
+    )
+    assert result.status == 0, result.err
+    assert result.out.strip() == f"first commit over +3.0%: {line[1]} line: the second loop"
+
+
+def test_bisect_with_a_benchmark_the_good_revision_lacks_names_the_nearest(gate, pure, tmp_path):
+    repo, commits = pure
+    result = gate(
+        "bisect",
+        "--repo",
+        str(repo),
+        "--good",
+        commits["base"],
+        "--bad",
+        commits["line"][-1],
+        "--benchmark",
+        "tests/test_bench.py::test_totl",
+        "--out",
+        str(tmp_path),
+    )
+    assert result.status == 2
+    assert (
+        f"no benchmark 'tests/test_bench.py::test_totl'; the nearest: {BENCHMARK}"
+        in result.err.splitlines()[-1]
+    )
+
+
+def test_bisect_run_answers_git_bisect_for_head(pure, tmp_path):
+    repo, commits = pure
+    script = [
+        sys.executable,
+        "-m",
+        "fastfun_gate",
+        "bisect-run",
+        "--good",
+        commits["base"],
+        "--out",
+        str(tmp_path),
+    ]
+    try:
+        projects.git(repo, "checkout", "-q", "--detach", commits["line"][-1])
+        bad = subprocess.run([*script, "--benchmark", BENCHMARK], cwd=repo, capture_output=True, text=True)
+        # a good HEAD: the good revision itself, whose count is the reference
+        good = subprocess.run(
+            [*script[:5], "HEAD", *script[6:], "--benchmark", BENCHMARK],
+            cwd=repo,
+            capture_output=True,
+            text=True,
+        )
+        wrong = subprocess.run([*script, "--benchmark", "nothing"], cwd=repo, capture_output=True, text=True)
+    finally:
+        projects.git(repo, "checkout", "-q", "main")
+    assert (bad.returncode, good.returncode, wrong.returncode) == (1, 0, 128), (
+        bad.stderr,
+        good.stderr,
+        wrong.stderr,
+    )

@@ -1,0 +1,295 @@
+"""fastfun_gate.measure on a small suite (tests/measure_data/suite), in a venv with the real
+plugins the gate's test extra pins: pytest-benchmark, pytest-codspeed, pytest-xdist,
+pytest-cov, pytest-randomly. The suite runs under a project configuration
+(measure_data/suite_config.toml) whose every option would, left alone, break the run or move
+a count. Three counts under callgrind serve every test: the whole suite, a selection of it
+at another path from another working directory and environment, and one shard of it."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fastfun_gate import measure
+from fastfun_gate.measure import harness
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:
+    import tomli as tomllib  # type: ignore[no-redef, import-not-found, unused-ignore]
+
+DATA = Path(__file__).resolve().parent / "measure_data"
+GATE = Path(__file__).resolve().parents[1]
+PLUGINS = ("pytest", "pytest-benchmark", "pytest-codspeed", "pytest-xdist", "pytest-cov", "pytest-randomly")
+TESTS = ["tests"]
+FORMS = "tests/test_forms.py::"
+OUTCOMES = "tests/test_outcomes.py::"
+LARGE = 2000  # SIZES[-1] of test_forms.py
+# What a form adds to the call form's count, at most: its own calls around the work (the
+# work itself, at the larger size, is about 157,000 instructions).
+FORM_OVERHEAD = 3000
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("valgrind") is None or shutil.which("cc") is None,
+    reason="valgrind and cc are needed to count",
+)
+
+
+def pinned_plugins() -> list[str]:
+    """The pins of the gate's `test` extra for the plugins the suite runs under."""
+    extra = tomllib.loads((GATE / "pyproject.toml").read_text())["project"]["optional-dependencies"]["test"]
+    pins = [pin for pin in extra if re.split(r"[=<>~!; \[]", pin, maxsplit=1)[0].lower() in PLUGINS]
+    assert len(pins) == len(PLUGINS), f"pyproject.toml's test extra pins {pins}, not all of {PLUGINS}"
+    return pins
+
+
+@pytest.fixture(scope="session")
+def python(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A venv of the measured kind: the suite's plugins, not fastfun_gate."""
+    folder = tmp_path_factory.mktemp("measured") / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(folder)], check=True)
+    pip = [str(folder / "bin" / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
+    subprocess.run([*pip, *pinned_plugins()], check=True)
+    return folder / "bin" / "python"
+
+
+@pytest.fixture(scope="session")
+def work(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Two copies of the suite with its configuration, at paths of equal length."""
+    work = tmp_path_factory.mktemp("work")
+    for side in ("base", "head"):
+        shutil.copytree(DATA / "suite", work / side / "tree")
+        shutil.copyfile(DATA / "suite_config.toml", work / side / "tree" / "pyproject.toml")
+    return work
+
+
+@contextmanager
+def own_place(work: Path) -> Iterator[None]:
+    """These tests count at a place of their own: the machine's default place is one count
+    at a time, and other gate runs on this machine would hold it (figures are comparable at
+    one place)."""
+    saved = os.environ.get(harness.PLACE_VARIABLE)
+    os.environ[harness.PLACE_VARIABLE] = str(work / "place")
+    try:
+        yield
+    finally:
+        if saved is None:
+            del os.environ[harness.PLACE_VARIABLE]
+        else:
+            os.environ[harness.PLACE_VARIABLE] = saved
+
+
+def count(work: Path, *args: Any, **kwargs: Any) -> dict[str, measure.Measured]:
+    with own_place(work):
+        return measure.count(*args, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def full(python: Path, work: Path) -> dict[str, measure.Measured]:
+    return count(work, python, work / "base" / "tree", TESTS, out=work / "full")
+
+
+SELECTED = [f"{FORMS}test_call[{LARGE}]", f"{FORMS}test_marker[{LARGE}]", f"{FORMS}test_random_draws"]
+
+
+@pytest.fixture(scope="session")
+def elsewhere(
+    python: Path, work: Path, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, measure.Measured]:
+    """A selection of the suite, from the other tree, counted from another working directory
+    in an environment unlike the first one's."""
+    saved_env, saved_cwd = dict(os.environ), os.getcwd()
+    os.environ.update(
+        PYTHONHASHSEED="1234",
+        LC_ALL="C",
+        TZ="Pacific/Auckland",
+        TMPDIR="/var/tmp",
+        HOME=os.getcwd(),
+        PYTHONPATH="/nonexistent",
+        PYTEST_ADDOPTS="-p no:xdist",
+        SOMETHING_ELSE="x" * 3000,
+    )
+    os.chdir(tmp_path_factory.mktemp("elsewhere"))
+    try:
+        return count(work, python, work / "head" / "tree", TESTS, select=SELECTED, out=work / "elsewhere")
+    finally:
+        os.chdir(saved_cwd)
+        os.environ.clear()
+        os.environ.update(saved_env)
+
+
+@pytest.fixture(scope="session")
+def shard(python: Path, work: Path) -> dict[str, measure.Measured]:
+    return count(work, python, work / "base" / "tree", TESTS, shard=(1, 2), out=work / "shard")
+
+
+# Two runs that should agree, agree to within this: the measured child's heap is forked from
+# a parent whose state still varies a little from run to run (which cached strings an import
+# made, when a collection ran), and pymalloc's pool states move a count by a few instructions
+# per call (seen here: 4 and 8 of 157,000, i.e. 0.005%).
+NOISE = 16  # instructions per call, or 0.01% where that is more
+
+
+def agree(a: int | None, b: int | None) -> bool:
+    if a is None or b is None:
+        return a == b
+    return abs(a - b) <= max(NOISE, a // 10_000)
+
+
+def disagreeing(
+    counts: dict[str, measure.Measured], reference: dict[str, measure.Measured]
+) -> dict[str, tuple[int | None, int | None]]:
+    return {
+        name: (counted.instructions, reference[name].instructions)
+        for name, counted in counts.items()
+        if not agree(counted.instructions, reference[name].instructions)
+    }
+
+
+# ---- what is measured -------------------------------------------------------------------------
+
+
+def test_only_benchmarks_are_collected_and_counted(
+    python: Path, work: Path, full: dict[str, measure.Measured]
+) -> None:
+    names = measure.collect(python, work / "base" / "tree", TESTS)
+    assert f"{OUTCOMES}test_not_a_benchmark" not in names
+    assert not [name for name in names if "double" in name]  # --doctest-modules: doctests are no benchmarks
+    assert f"{FORMS}test_marker[{LARGE}]" in names  # @pytest.mark.benchmark without the fixture
+    assert list(full) == names
+
+
+def test_every_call_form_measures_the_same_work(full: dict[str, measure.Measured]) -> None:
+    call = full[f"{FORMS}test_call[{LARGE}]"].instructions
+    assert call is not None
+    # pytest-codspeed's fixture name runs the very same code as pytest-benchmark's
+    assert full[f"{FORMS}test_codspeed_fixture[{LARGE}]"].instructions == call
+    for form in ("test_decorator", "test_pedantic_args", "test_pedantic_setup", "test_marker"):
+        counted = full[f"{FORMS}{form}[{LARGE}]"]
+        assert counted.error is None, counted.error
+        assert counted.instructions is not None
+        assert abs(counted.instructions - call) < FORM_OVERHEAD, (form, counted.instructions, call)
+
+
+def test_the_count_grows_with_the_work_exactly(full: dict[str, measure.Measured]) -> None:
+    small, large = full[f"{FORMS}test_call[1000]"], full[f"{FORMS}test_call[{LARGE}]"]
+    assert small.instructions is not None and large.instructions is not None
+    per_item = (large.instructions - small.instructions) / (LARGE - 1000)
+    # A few dozen instructions per item of a bare loop: no tracer (coverage) runs under it.
+    assert 20 < per_item < 200, per_item
+    # What is not the loop is the call's fixed cost: small, the same at both sizes.
+    assert 0 <= 2 * small.instructions - large.instructions < FORM_OVERHEAD
+    # listiter_next runs once per item: its figure per call is exact, item for item.
+    assert small.profile is not None and large.profile is not None
+    step = (
+        measure.functions(large.profile)["listiter_next"] - measure.functions(small.profile)["listiter_next"]
+    )
+    assert step > 0 and step % (LARGE - 1000) == 0, step
+    top = measure.functions(large.profile, limit=3)
+    assert len(top) == 3 and list(top.values()) == sorted(top.values(), reverse=True)
+
+
+def test_pedantic_setup_and_teardown_are_not_counted(full: dict[str, measure.Measured]) -> None:
+    # The setup builds a 100,000-item list and the teardown sorts 10,000 numbers, each far
+    # over a million instructions: counted, they would dwarf the call.
+    call = full[f"{FORMS}test_call[{LARGE}]"]
+    setup = full[f"{FORMS}test_pedantic_setup[{LARGE}]"]
+    assert setup.instructions is not None and call.instructions is not None
+    assert setup.instructions - call.instructions < FORM_OVERHEAD
+    assert setup.allocated_bytes is not None and setup.allocated_bytes < 1000  # nor their allocations
+
+
+def test_a_leak_shows_in_retained_bytes(full: dict[str, measure.Measured]) -> None:
+    leak = full[f"{OUTCOMES}test_leak"]
+    assert leak.retained_bytes is not None and leak.retained_bytes >= 1000  # a bytearray(1000) per call
+    assert leak.allocated_blocks is not None and leak.allocated_blocks >= 1
+    assert full[f"{FORMS}test_call[{LARGE}]"].retained_bytes == 0
+
+
+def test_a_failing_or_skipped_benchmark_is_an_error_of_its_own(full: dict[str, measure.Measured]) -> None:
+    fails, skipped = full[f"{OUTCOMES}test_fails"], full[f"{OUTCOMES}test_skipped"]
+    assert (fails.instructions, fails.error) == (None, "failed: AssertionError: arithmetic is broken")
+    assert (skipped.instructions, skipped.error) == (None, "skipped: not on this machine")
+    attributes = full[f"{FORMS}test_fixture_attributes"]  # name, fullname, group, extra_info
+    assert attributes.error is None and attributes.instructions
+
+
+def test_the_projects_configuration_neither_breaks_the_run_nor_skips_a_benchmark(
+    full: dict[str, measure.Measured],
+) -> None:
+    # -n auto would have collected in workers (no benchmark here), --benchmark-skip skipped
+    # them all, --strict-markers refused the codspeed marker, --cov traced every line (see
+    # test_the_count_grows_with_the_work_exactly).
+    measured = [name for name, counted in full.items() if counted.instructions is not None]
+    assert len(measured) == len(full) - 2
+
+
+# ---- the same figure, whatever else ----------------------------------------------------------
+
+
+def test_counted_alone_at_another_path_from_anywhere_the_figures_agree(
+    full: dict[str, measure.Measured], elsewhere: dict[str, measure.Measured]
+) -> None:
+    # A/A: the other tree (another path), another caller's working directory and environment,
+    # and only three benchmarks: the same figures, random draws included (pytest-randomly
+    # reseeds every test, with the seed the plugin fixes; unfixed, the draws differ by far).
+    assert list(elsewhere) == [name for name in full if name in SELECTED]
+    assert disagreeing(elsewhere, full) == {}
+    for name in SELECTED:
+        a, b = full[name], elsewhere[name]
+        assert (a.allocated_blocks, a.allocated_bytes, a.retained_bytes, a.calls) == (
+            b.allocated_blocks,
+            b.allocated_bytes,
+            b.retained_bytes,
+            b.calls,
+        )
+
+
+def test_a_shard_counts_as_the_whole_suite_does_and_shards_partition_it(
+    full: dict[str, measure.Measured], shard: dict[str, measure.Measured]
+) -> None:
+    assert list(shard) == [name for name in full if measure.shard_of(name, 2) == 1]
+    assert 0 < len(shard) < len(full)
+    assert disagreeing(shard, full) == {}
+    for shards in (2, 3, 5):
+        assert all(1 <= measure.shard_of(name, shards) <= shards for name in full)
+
+
+# ---- timing, failures of the harness ---------------------------------------------------------
+
+
+def test_time_gives_seconds_per_call_of_what_runs(python: Path, work: Path) -> None:
+    names = [f"{FORMS}test_call[{LARGE}]", f"{OUTCOMES}test_fails", "tests/test_nowhere.py::test_x"]
+    timed = measure.time(python, work / "base" / "tree", TESTS, names, calls=5, out=work / "time")
+    assert list(timed) == [names[0]]
+    assert 0 < timed[names[0]] < 1
+
+
+def test_a_suite_that_does_not_collect_is_a_measure_error(python: Path, tmp_path: Path) -> None:
+    shutil.copytree(DATA / "broken", tmp_path / "tree")
+    with pytest.raises(measure.MeasureError, match="a_module_that_does_not_exist"):
+        measure.collect(python, tmp_path / "tree", TESTS)
+    with pytest.raises(measure.MeasureError, match="file or directory not found: nowhere"):
+        measure.count(python, tmp_path / "tree", ["nowhere"], out=tmp_path / "out")
+
+
+def test_missing_valgrind_is_a_measure_error(
+    python: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    found = shutil.which
+    monkeypatch.setattr(shutil, "which", lambda name: None if name == "valgrind" else found(name))
+    with pytest.raises(measure.MeasureError, match="valgrind"):
+        measure.count(python, tmp_path, TESTS, out=tmp_path / "out")
+
+
+def test_the_measured_venv_needs_nothing_from_the_gate() -> None:
+    assert measure.worker_requirements() == []
