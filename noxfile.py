@@ -14,8 +14,11 @@ Path arguments are read from where nox was started (nox itself works in this fol
 
 from __future__ import annotations
 
+import io
 import shutil
+import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 from pathlib import Path
@@ -101,7 +104,7 @@ def test(session: nox.Session) -> None:
 
 @nox.session(python=False)
 def repository(session: nox.Session) -> None:
-    """The repository's own tests (gate, benchmarks, workflows), and the calendar API in
+    """The repository's own tests (benchmarks, workflows, release), and the calendar API in
     process and through a real `fastfun serve` (the api extra)."""
     session.run("python", "-m", "pytest", "-q", "-m", "repository", external=True)
     session.run("python", "-m", "pytest", "-q", "tests/test_app.py", "tests/test_server.py", external=True)
@@ -160,42 +163,38 @@ def changelog(session: nox.Session) -> None:
     session.run("python3", "-m", "tools.changelog", *session.posargs)
 
 
-# -- The benchmark gate (benchmarks.yml: jobs gate-cache and gate) --------------------------
+# -- fastfun-gate (gate/): its own tests, and fastfun gated by it (benchmarks.yml) -----------
 
 
-@nox.session(venv_backend="none")
+@nox.session
+def gate_tests(session: nox.Session) -> None:
+    """The gate's own suite (gate/tests), on the gate's fixture projects: the gate installed
+    from its folder with its test extra, as its README says."""
+    session.install("./gate[test,plot]")
+    session.run("python", "-m", "pytest", "-q", "-p", "no:cacheprovider", "gate/tests")
+
+
+@nox.session
 def gate(session: nox.Session) -> None:
-    """The benchmark gate as CI runs it, in this interpreter: the gate needs only the standard
-    library (and valgrind), and it builds each revision into a venv of its own.
+    """fastfun-gate on this checkout, installed from the folder gate/ as any project installs
+    it: `nox -s gate -- [--gate-from REV] COMMAND ARGS` runs `fastfun-gate COMMAND ARGS`.
 
-    nox -s gate -- pr [REPORT]  the merge checkout (HEAD) against its base (HEAD^1), judged by
-                                the base's gate; JSON, build logs and profiles into REPORT
-    nox -s gate -- key REV      the name of REV's build in the gate's cache (CI's cache key)
-    nox -s gate -- build REV    build REV into the gate's cache (CI does it on main)
+    --gate-from REV installs the gate of revision REV (a pull request's base: the change under
+    judgement cannot change its judge, as the settings are read from the base too); without
+    it, the checkout's. The builds' Python is this session's, the same path in every job.
     """
-    command, *rest = session.posargs or ["pr"]
-    gate_command = [sys.executable, "-m", "benchmarks.gate"]
-    if command in ("key", "build"):
-        session.run(*gate_command, command, *rest, external=True)
-        return
-    if command != "pr" or len(rest) > 1:
-        session.error("usage: nox -s gate -- pr [REPORT] | key REV | build REV")
-    workspace = Path.cwd()  # nox works in the noxfile's folder: the checkout
-    report = Path(session.invoked_from, rest[0] if rest else "gate-report").resolve()
-    with tempfile.TemporaryDirectory(prefix="fastfun-judge-") as scratch:
-        # The judge is the base's gate, rules and workloads, so that a pull request cannot
-        # weaken the check it must pass; a base older than the gate package has only the head's.
-        judge = Path(scratch) / "judge"
-        session.run("git", "worktree", "add", "-q", "--detach", str(judge), "HEAD^1", external=True)
-        try:
-            if not (judge / "benchmarks" / "gate" / "__main__.py").exists():
-                judge = workspace
-            with session.chdir(judge):
-                session.run(
-                    *gate_command,
-                    *["--repo", str(workspace), "--base", "HEAD^1", "--head", "HEAD"],
-                    *["--out", str(report), "--json", str(report / "gate.json")],
-                    external=True,
-                )
-        finally:
-            session.run("git", "worktree", "remove", "--force", str(Path(scratch) / "judge"), external=True)
+    args = list(session.posargs)
+    source = ROOT / "gate"
+    with tempfile.TemporaryDirectory(prefix="fastfun-gate-from-") as scratch:
+        if args[:1] == ["--gate-from"]:
+            if len(args) < 2:
+                session.error("usage: nox -s gate -- [--gate-from REV] COMMAND ARGS")
+            archive = subprocess.run(
+                ["git", "-C", str(ROOT), "archive", args[1], "gate"], capture_output=True, check=False
+            )
+            if archive.returncode != 0:
+                session.error(f"--gate-from {args[1]}: {archive.stderr.decode().strip()}")
+            tarfile.open(fileobj=io.BytesIO(archive.stdout)).extractall(scratch, filter="data")
+            source, args = Path(scratch, "gate"), args[2:]
+        session.install(str(source))
+    session.run("fastfun-gate", *args)

@@ -1,18 +1,17 @@
 """fastfun's benchmark tooling, one command line.
 
     python -m benchmarks [run] [--no-instructions] [--out DIR]   # the main job
-    python -m benchmarks count [FILTER ...] [-o FILE]             # exact counts per round
     python -m benchmarks bmf RESULTS [--instructions] [-o FILE]   # Bencher Metric Format
     python -m benchmarks plot RESULTS [-o FILE]                   # the picture
-    python -m benchmarks gate --base REV [...]                    # block a regression
-    python -m benchmarks gate bisect --good REV --bad REV --case NAME
-    python -m benchmarks history [-o FILE.png]                    # counts over history
     python -m benchmarks server [--seconds N]                     # the API through real servers
 
-The main job runs the suite, counts instructions, prints the comparison and the goals, and
+The main job runs the suite, counts instructions (``fastfun-gate count``, as the gate counts
+them), prints the comparison and the goals, and
 writes ``results.json`` (pytest-benchmark, for Bencher's python_pytest adapter),
 ``instructions.json``, ``bmf.json`` (Bencher Metric Format) and ``benchmarks.png`` to DIR
-(default ``.benchmarks-out``). Exit status 1 when a speed goal is missed.
+(default ``.benchmarks-out``). Exit status 1 when a speed goal is missed. The gate itself, its
+bisect and the counts' history are fastfun-gate's commands (``docs/gate.md``), configured in
+``pyproject.toml``'s ``[tool.fastfun-gate]``.
 """
 
 from __future__ import annotations
@@ -24,8 +23,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from benchmarks import bmf, counting, goals, history, plot, results, server
-from benchmarks.gate.__main__ import main as gate_main
+from benchmarks import bmf, goals, instructions, plot, results, server
 from benchmarks.workloads import BY_FULLNAME, BY_NAME, CASES, workloads
 
 
@@ -78,11 +76,8 @@ def goal_report(times: dict[str, float], counts: dict[str, float]) -> tuple[str,
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     commands: dict[str, Callable[[Sequence[str]], int]] = {
-        "count": counting.main,
         "bmf": bmf.main,
         "plot": plot.main,
-        "gate": gate_main,
-        "history": history.main,
         "server": server.main,
     }
     if arguments[:1] and arguments[0] in commands:
@@ -116,14 +111,21 @@ def run(argv: Sequence[str]) -> int:
 
     counts: dict[str, float] = {}
     if not args.no_instructions:
-        if counting.valgrind_available():
-            print("== counting instructions with callgrind (every case, a line each)", flush=True)
-            counts = counting.figures(
-                counting.count(list(timed), progress=lambda line: print(line, flush=True))
+        why_not = instructions.missing()
+        if why_not is None:
+            print(
+                "== counting instructions with fastfun-gate (callgrind; every benchmark, a line each)",
+                flush=True,
             )
+            try:
+                by_fullname = instructions.count()
+            except RuntimeError as error:
+                print(f"benchmarks: counting failed: {error}", file=sys.stderr)
+                return 2
+            counts = {BY_FULLNAME[name].name: n for name, n in by_fullname.items() if name in BY_FULLNAME}
             (out / "instructions.json").write_text(json.dumps(counts, indent=2) + "\n")
         else:
-            print("== valgrind not found: instruction counts and their goals are not measured")
+            print(f"== instruction counts and their goals are not measured: {why_not}")
 
     machine = f"{platform.python_implementation()} {platform.python_version()}, {platform.machine()}"
     try:

@@ -10,7 +10,7 @@ benchmark, never merged.
   away (what Bencher's ``python_pytest`` adapter reads; the lower value stops at 0);
 - ``throughput``: rounds per second, with the same spread; left out for a mean of 0, which
   has no such figure;
-- ``instructions`` (with ``--instructions``): callgrind's count per round, measured now.
+- ``instructions`` (with ``--instructions``): instructions per call, counted now by fastfun-gate (callgrind).
 
 Refused in one line, exit status 2, nothing written: a file that is not a usable run (see
 ``results.py``), and what Bencher cannot store: a name over 1,024 bytes of UTF-8, or a
@@ -26,8 +26,8 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from benchmarks import counting, results
-from benchmarks.workloads import BY_FULLNAME
+from benchmarks import instructions, results
+from benchmarks.workloads import SUITE
 
 NS = 1e9
 SCHEMA = Path(__file__).with_name("bmf.schema.json")
@@ -98,7 +98,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--instructions",
         action="store_true",
-        help="also count instructions per round with callgrind (about a minute)",
+        help="also count instructions per call with fastfun-gate (callgrind; a few minutes)",
     )
     parser.add_argument("-o", "--output", default="bmf.json", help="default: bmf.json")
     args = parser.parse_args(argv)
@@ -107,15 +107,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     counts = None
     if args.instructions:
-        if not counting.valgrind_available():
-            print("bmf: --instructions needs valgrind (apt-get install valgrind)", file=sys.stderr)
+        why_not = instructions.missing()
+        if why_not is not None:
+            print(f"bmf: --instructions needs what is missing: {why_not}", file=sys.stderr)
             return 2
-        # Only this project's own suite has cases to count.
-        ours = [BY_FULLNAME[b.fullname] for b in benchmarks if b.fullname in BY_FULLNAME]
-        per_round = counting.figures(
-            counting.count([case.name for case in ours], progress=lambda line: print(line, flush=True))
-        )
-        counts = {case.fullname: per_round[case.name] for case in ours if case.name in per_round}
+        # Only this project's own suite has benchmarks to count.
+        ours = [b.fullname for b in benchmarks if b.fullname.startswith(f"{SUITE}::")]
+        try:
+            counted = instructions.count(ours)
+        except RuntimeError as error:
+            print(f"bmf: counting failed: {error}", file=sys.stderr)
+            return 2
+        counts = {b.fullname: counted[b.fullname] for b in benchmarks if b.fullname in counted}
     try:
         text = dumps(to_bmf(benchmarks, counts))
     except results.Refused as error:

@@ -11,6 +11,7 @@ adapter names them: two tests may share a ``name`` (in two modules, or two group
 from __future__ import annotations
 
 import json
+import os
 import math
 import subprocess
 import sys
@@ -143,6 +144,9 @@ def load_for(command: str, path: str) -> list[Benchmark] | None:
 
 def time_suite(json_path: Path, *pytest_args: str, capture: bool = False) -> subprocess.CompletedProcess[str]:
     """Runs ``pytest benchmarks`` (the suite in test_benchmarks.py), writing its JSON."""
+    # A session of its own even when started from a pytest-xdist worker: pytest-benchmark
+    # reads PYTEST_XDIST_WORKER and would otherwise disable itself.
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_XDIST_")}
     return subprocess.run(
         [
             sys.executable,
@@ -156,6 +160,7 @@ def time_suite(json_path: Path, *pytest_args: str, capture: bool = False) -> sub
             *pytest_args,
         ],
         cwd=Path(__file__).resolve().parents[1],
+        env=environment,
         capture_output=capture,
         text=True,
     )

@@ -1,7 +1,7 @@
 """Every benchmark workload, defined once.
 
-pytest-benchmark (``test_benchmarks.py``), the instruction counter (``counting.py``) and
-the gate all build their rounds from here, so a figure always means the same work.
+The pytest-benchmark suite (``test_benchmarks.py``) builds its rounds from here; the timings,
+the instruction counts and the gate all run that suite, so a figure always means the same work.
 
 A workload's round is a function of no arguments doing one unit of work. ``limit`` is the
 physical limit of a per-day API: the same loop calling ``operator.index``, the least a C
@@ -35,10 +35,6 @@ class Case:
     version: str | None
     implementation: str
     make_round: Callable[[], Round]
-    # The repository files a round runs, for a case that does not run fastfun's cores (the
-    # talk's versions, the limits, gmpy2 alone): the gate recounts it only when one of them
-    # changed. None: it runs the cores, and every change may move it.
-    frozen_on: tuple[str, ...] | None = None
 
     @property
     def id(self) -> str:
@@ -158,27 +154,19 @@ BIG = {"1e4": 10**4, "1e6": 10**6}
 API_URL = "/api/v1/fun?date=2022-09-28"  # a Fibonacci day: F(28) = 317811
 
 
-_REFERENCE = ("src/fastfun/reference.py",)
-_APP = ("src/fastfun/app.py", "src/fastfun/__init__.py")
-_NOTHING: tuple[str, ...] = ()
-
-
 def _cases() -> Iterator[Case]:
     limit = operator.index
     ref = _reference
-    yield Case(
-        "fibonacci_month", None, "naive", lambda: each_day(ref().naive_fibonacci, TALK_MONTH), _REFERENCE
-    )
+    yield Case("fibonacci_month", None, "naive", lambda: each_day(ref().naive_fibonacci, TALK_MONTH))
     yield Case(
         "fibonacci_month",
         None,
         "memoized",
         lambda: each_day(ref().memoized_fibonacci, TALK_MONTH),
-        _REFERENCE,
     )
     yield Case("fibonacci_month", None, "pure", lambda: each_day(_pure().fibonacci, TALK_MONTH))
     yield Case("fibonacci_month", None, "compiled", lambda: each_day(_compiled().fibonacci, TALK_MONTH))
-    yield Case("fibonacci_month", None, "limit", lambda: each_day(limit, TALK_MONTH), _NOTHING)
+    yield Case("fibonacci_month", None, "limit", lambda: each_day(limit, TALK_MONTH))
 
     for version, (talks, core_name) in _VERSIONS.items():
         for impl, ref_name in talks.items():
@@ -187,51 +175,37 @@ def _cases() -> Iterator[Case]:
                 version,
                 impl,
                 partial(_each_day_of, ref, ref_name, DAYS),
-                _REFERENCE,
             )
         yield Case("days_in_month", version, "pure", partial(_each_day_of, _pure, core_name, DAYS))
         yield Case("days_in_month", version, "compiled", partial(_each_day_of, _compiled, core_name, DAYS))
-        yield Case("days_in_month", version, "limit", lambda: each_day(limit, DAYS), _NOTHING)
+        yield Case("days_in_month", version, "limit", lambda: each_day(limit, DAYS))
 
     yield Case("month_batch", None, "pure", lambda: batch(_pure().fun_notifications, DAYS))
     yield Case("month_batch", None, "compiled", lambda: batch(_compiled().fun_notifications, DAYS))
-    yield Case("month_batch", None, "limit", lambda: each_day(limit, DAYS), _NOTHING)
+    yield Case("month_batch", None, "limit", lambda: each_day(limit, DAYS))
 
     for size, n in BIG.items():
         yield Case("fibonacci_big", size, "pure", partial(_each_day_of, _pure, "fibonacci", (n,)))
         yield Case("fibonacci_big", size, "compiled", partial(_each_day_of, _compiled, "fibonacci", (n,)))
         if gmpy2_available():
-            yield Case("fibonacci_big", size, "gmpy2", partial(_gmpy2_fib, n), _NOTHING)
+            yield Case("fibonacci_big", size, "gmpy2", partial(_gmpy2_fib, n))
 
     if flask_available():  # the macro benchmark, with the api extra
-        yield Case(
-            "api_fun", None, "naive", lambda: api_request(ref().fun_notification_v3_naive), _APP + _REFERENCE
-        )
+        yield Case("api_fun", None, "naive", lambda: api_request(ref().fun_notification_v3_naive))
         yield Case(
             "api_fun",
             None,
             "memoized",
             lambda: api_request(ref().fun_notification_v3_memoized),
-            _APP + _REFERENCE,
         )
         yield Case("api_fun", None, "pure", lambda: api_request(_pure().fun_notification))
         yield Case("api_fun", None, "compiled", lambda: api_request(_compiled().fun_notification))
-        yield Case("api_fun", None, "limit", lambda: api_request(None), _APP)
+        yield Case("api_fun", None, "limit", lambda: api_request(None))
 
 
 CASES: list[Case] = list(_cases())
 BY_NAME: dict[str, Case] = {case.name: case for case in CASES}
 BY_FULLNAME: dict[str, Case] = {case.fullname: case for case in CASES}
-
-
-# Rounds per count: 20 where a round is cheap; one where a round alone is hundreds of millions
-# of instructions (the naive Fibonacci, F(10**6) without gmpy2), seconds under callgrind.
-def rounds_for(case: Case) -> int:
-    if case.implementation == "naive" or case.workload == "fibonacci_big":
-        return 1
-    if case.workload == "api_fun":
-        return 5
-    return 20
 
 
 def workloads() -> list[str]:

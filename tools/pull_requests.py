@@ -4,7 +4,7 @@ branch). Standard library only: the package's own tests read the changes too.
 
 ``clean`` changes the compiled core without slowing it (a comment, a renamed local).
 ``regression`` is the talk's: v3 calling a naive recursive Fibonacci in the compiled core, and
-the same pull request loosening the gate's rules (which the base's judge ignores).
+the same pull request loosening the gate's settings (the gate reads the base's).
 """
 
 from __future__ import annotations
@@ -37,9 +37,9 @@ NAIVE_V3 = {
         ),
     },
     # ... and the same pull request tries to loosen the gate that judges it.
-    "benchmarks/gate/rules.json": {
-        '"threshold": 0.03': '"threshold": 1000000',
-        '"hang": 20.0': '"hang": 1e9',
+    "pyproject.toml": {
+        "\nthreshold = 0.03\n": "\nthreshold = 1000000\n",
+        "\ntripwire = 1.5\n": "\ntripwire = false\n",
     },
 }
 PULL_REQUESTS = {

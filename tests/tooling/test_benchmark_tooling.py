@@ -1,12 +1,10 @@
-"""The benchmark tooling: stable ids, Bencher output valid offline, repeatable counts."""
+"""The benchmark tooling: stable ids, Bencher output valid offline, counts by fastfun-gate."""
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
@@ -14,8 +12,8 @@ import pytest
 pytest.importorskip("pytest_benchmark", reason="the 'bench' extra is not installed")
 jsonschema = pytest.importorskip("jsonschema", reason="the 'bench' extra is not installed")
 
-from benchmarks import bmf, counting, goals, results  # noqa: E402
-from benchmarks.workloads import BY_NAME, CASES  # noqa: E402
+from benchmarks import bmf, goals, instructions, results  # noqa: E402
+from benchmarks.workloads import BY_FULLNAME, BY_NAME, CASES  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = json.loads((ROOT / "benchmarks" / "bmf.schema.json").read_text())
@@ -121,62 +119,19 @@ def test_the_plot_is_a_png(results_json: Path, tmp_path: Path) -> None:
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def _count_from(cwd: Path, extra_env: dict[str, str], names: list[str]) -> dict[str, dict[str, float]]:
-    """Counts as a user gets them: the command line, run from ``cwd``."""
-    out = cwd / "counts.json"
-    env = {**os.environ, **extra_env, "PYTHONPATH": str(ROOT)}
-    run = subprocess.run(
-        [sys.executable, "-m", "benchmarks", "count", *names, "-o", str(out)],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert run.returncode == 0, run.stdout + run.stderr
-    counts: dict[str, dict[str, float]] = json.loads(out.read_text())
-    out.unlink()
-    return counts
-
-
-@pytest.mark.skipif(not counting.valgrind_available(), reason="valgrind is not installed")
-def test_a_count_is_exact_whatever_the_working_directory_environment_and_files(tmp_path: Path) -> None:
-    # One case of the cores and the API case, which runs the most code (Flask, Werkzeug).
-    names = ["fibonacci_month[compiled]", "api_fun[compiled]"]
-    plain = tmp_path / "here"
-    plain.mkdir()
-    reference = _count_from(plain, {}, names)
-    assert 100 < reference["test_fibonacci_month[compiled]"]["instructions"] < 100_000
-
-    # (a) files created and deleted in the working directory while it counts
-    stop = threading.Event()
-
-    def churn() -> None:
-        i = 0
-        while not stop.is_set():
-            path = plain / f"churn-{i}.tmp"
-            path.write_text("x" * i)
-            path.unlink()
-            i += 1
-
-    churner = threading.Thread(target=churn)
-    churner.start()
-    try:
-        churned = _count_from(plain, {}, names)
-    finally:
-        stop.set()
-        churner.join()
-    # (b) 10 KB more environment; (c) a different, longer working directory
-    padded = _count_from(plain, {"FASTFUN_TEST_PADDING": "p" * 10_240}, names)
-    deeper = tmp_path / ("a-much-longer-directory-name-" * 4) / "and" / "deeper"
-    deeper.mkdir(parents=True)
-    moved = _count_from(deeper, {}, names)
-    assert churned == padded == moved == reference
-
-
-@pytest.mark.skipif(not counting.valgrind_available(), reason="valgrind is not installed")
-def test_counts_do_not_depend_on_which_cases_are_counted_with_them(tmp_path: Path) -> None:
-    alone = _count_from(tmp_path, {}, ["test_days_in_month[v3-compiled]"])
-    together = _count_from(tmp_path, {}, ["days_in_month[v3-"])
-    assert together["test_days_in_month[v3-compiled]"] == alone["test_days_in_month[v3-compiled]"]
-    assert len(together) == 5
+@pytest.mark.skipif(instructions.missing() is not None, reason=str(instructions.missing()))
+def test_bmf_counts_the_instructions_of_the_benchmarks_of_a_run_with_fastfun_gate(
+    results_json: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "bmf.json"
+    run = tool("benchmarks", "bmf", str(results_json), "--instructions", "-o", str(out))
+    assert run.returncode == 0, run.stderr
+    report = json.loads(out.read_text())
+    jsonschema.validate(report, SCHEMA)
+    counted = {name: figures["instructions"]["value"] for name, figures in report.items()}
+    assert set(counted) == {bench["fullname"] for bench in json.loads(results_json.read_text())["benchmarks"]}
+    month = {BY_FULLNAME[name].implementation: n for name, n in counted.items()}
+    # Four Fibonacci days a call: a few thousand instructions, the compiled core within a few
+    # percent of the limit (operator.index), the memoized talk's version far above both.
+    assert 1_000 < month["limit"] <= month["compiled"] < month["pure"] < month["memoized"]
+    assert month["compiled"] < 1.2 * month["limit"]
