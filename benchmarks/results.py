@@ -11,8 +11,8 @@ adapter names them: two tests may share a ``name`` (in two modules, or two group
 from __future__ import annotations
 
 import json
-import os
 import math
+import os
 import subprocess
 import sys
 from collections.abc import Mapping
