@@ -119,18 +119,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"bmf: counting failed: {error}", file=sys.stderr)
             return 2
         counts = {b.fullname: counted[b.fullname] for b in benchmarks if b.fullname in counted}
-    try:
-        text = dumps(to_bmf(benchmarks, counts))
-    except results.Refused as error:
-        print(f"bmf: {args.results}: {error}", file=sys.stderr)
-        return 2
-    try:
-        Path(args.output).write_text(text)
-    except OSError as error:
-        print(f"bmf: cannot write {args.output}: {error.strerror or error}", file=sys.stderr)
-        return 2
-    print(f"bmf: wrote {len(benchmarks)} benchmarks to {args.output}")
-    return 0
+    return results.write_for(
+        "bmf",
+        args.results,
+        args.output,
+        lambda: Path(args.output).write_text(dumps(to_bmf(benchmarks, counts))),
+        f"{len(benchmarks)} benchmarks to {args.output}",
+    )
 
 
 if __name__ == "__main__":

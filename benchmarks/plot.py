@@ -121,16 +121,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     benchmarks = results.load_for("plot", args.results)
     if benchmarks is None:
         return 2
-    try:
-        plot(benchmarks, args.output, args.title)
-    except results.Refused as error:
-        print(f"plot: {args.results}: {error}", file=sys.stderr)
-        return 2
-    except (OSError, ValueError) as error:  # matplotlib: an unknown image suffix is a ValueError
-        print(f"plot: cannot write {args.output}: {error}", file=sys.stderr)
-        return 2
-    print(f"plot: wrote {args.output}")
-    return 0
+    return results.write_for(
+        "plot", args.results, args.output, lambda: plot(benchmarks, args.output, args.title), args.output
+    )
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ import math
 import os
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -140,6 +140,22 @@ def load_for(command: str, path: str) -> list[Benchmark] | None:
     except Refused as error:
         print(f"{command}: {error}", file=sys.stderr)
         return None
+
+
+def write_for(command: str, source: str, output: str, write: Callable[[], object], wrote: str) -> int:
+    """A command line's last step: ``write()`` the output made from ``source``; its exit status,
+    after one line saying what was written, or why not (a refused file, an unwritable output)."""
+    try:
+        write()
+    except Refused as error:
+        print(f"{command}: {source}: {error}", file=sys.stderr)
+        return 2
+    except (OSError, ValueError) as error:  # matplotlib: an unknown image suffix is a ValueError
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else error
+        print(f"{command}: cannot write {output}: {reason}", file=sys.stderr)
+        return 2
+    print(f"{command}: wrote {wrote}")
+    return 0
 
 
 def time_suite(json_path: Path, *pytest_args: str, capture: bool = False) -> subprocess.CompletedProcess[str]:
