@@ -122,7 +122,7 @@ def run(argv: Sequence[str]) -> int:
             except RuntimeError as error:
                 print(f"benchmarks: counting failed: {error}", file=sys.stderr)
                 return 2
-            counts = {BY_FULLNAME[name].name: n for name, n in by_fullname.items() if name in BY_FULLNAME}
+            counts.update({BY_FULLNAME[name].name: n for name, n in by_fullname.items() if name in BY_FULLNAME})
             (out / "instructions.json").write_text(json.dumps(counts, indent=2) + "\n")
         else:
             print(f"== instruction counts and their goals are not measured: {why_not}")
