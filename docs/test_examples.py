@@ -18,11 +18,11 @@ import re
 import subprocess
 import sys
 import tempfile
-import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import tomllib
 import yaml
 from sybil import Document, Example, Region, Sybil
 from sybil.parsers.markdown import PythonCodeBlockParser
@@ -192,7 +192,9 @@ def test_every_block_is_run_or_says_why_not(document: Document) -> None:
         if language.startswith("{"):  # a MyST directive (toctree, include, autodoc...), not code
             continue
         where = f"{Path(document.path).relative_to(ROOT)}:{document.line_column(region.start)}"
-        assert language in RUN | TRANSCRIPT | FILES, f"{where}: a block of language {language!r} cannot be run"
+        assert language in RUN | TRANSCRIPT | FILES, (
+            f"{where}: a block of language {language!r} cannot be run"
+        )
         if language in RUN:
             above = _marker_before(document, region.start)
             evaluated = any(region.start <= r.start < region.end for r in run)
