@@ -4,12 +4,15 @@ Sybil reads the fenced blocks; how each language is run is written once, on the 
 Contributing page ("The docs"). In short: ``python`` blocks are doctests, ``console`` blocks
 are shell transcripts whose output must match, ``sh`` blocks must succeed unless a
 ``<!-- not-run: reason -->`` comment says why not, ``text`` blocks are transcripts of measured
-runs. A block in any other language, or none, fails: nothing is skipped in silence.
+runs, ``toml`` and ``yaml`` blocks are files a reader copies: they must parse (a
+``[tool.fastfun-gate]`` table as the gate reads it, a workflow's every job with ``runs-on`` and
+``steps``). A block in any other language, or none, fails: nothing is skipped in silence.
 """
 
 from __future__ import annotations
 
 import doctest
+import importlib
 import os
 import re
 import subprocess
@@ -19,6 +22,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import tomllib
+import yaml
 from sybil import Document, Example, Region, Sybil
 from sybil.parsers.markdown import PythonCodeBlockParser
 from sybil.parsers.markdown.lexers import FencedCodeBlockLexer
@@ -28,6 +33,7 @@ SOURCES = [ROOT / "README.md", *sorted(p for p in (ROOT / "docs").glob("*.md") i
 # The languages a block may have, and what happens to it.
 RUN = {"python", "console", "sh"}
 TRANSCRIPT = {"text"}
+FILES = {"toml", "yaml"}
 # The README's two commands: .ci/run runs the test command, the main job the main command.
 MARKERS = ("<!-- main-command -->", "<!-- test-command -->")
 NOT_RUN = re.compile(r"<!-- not-run: (?P<reason>\S.*?) -->")
@@ -118,6 +124,38 @@ def evaluate_sh(example: Example) -> str | None:
     return None
 
 
+def evaluate_toml(example: Example) -> str | None:
+    data = tomllib.loads(str(example.parsed))
+    table = data.get("tool", {}).get("fastfun-gate")
+    if table is not None:
+        # As the gate reads it (the docs session installs ./gate): UsageError names a bad key.
+        importlib.import_module("fastfun_gate.config").parse(table, "this block")
+    return None
+
+
+def evaluate_yaml(example: Example) -> str | None:
+    data = yaml.safe_load(str(example.parsed))
+    if not isinstance(data, dict):
+        return "a yaml block must be a mapping"
+    for name, job in (data.get("jobs") or {}).items():
+        missing = [key for key in ("runs-on", "steps") if key not in job]
+        if missing:
+            return f"job {name}: no {', '.join(missing)}"
+        bad = [step for step in job["steps"] if ("uses" in step) == ("run" in step)]
+        if bad:
+            return f"job {name}: a step needs either uses or run: {bad[0]}"
+    return None
+
+
+def parse_files(document: Document) -> Iterator[Region]:
+    for region in _fences(document):
+        language = region.lexemes["language"]
+        if language in FILES:
+            region.parsed = region.lexemes["source"]
+            region.evaluator = evaluate_toml if language == "toml" else evaluate_yaml
+            yield region
+
+
 def parse_shell(document: Document) -> Iterator[Region]:
     for region in _fences(document):
         language = region.lexemes["language"]
@@ -131,7 +169,7 @@ def parse_shell(document: Document) -> Iterator[Region]:
 
 
 SYBIL = Sybil(
-    parsers=[PythonCodeBlockParser(doctest_optionflags=doctest.ELLIPSIS), parse_shell],
+    parsers=[PythonCodeBlockParser(doctest_optionflags=doctest.ELLIPSIS), parse_shell, parse_files],
     path=str(ROOT),
 )
 DOCUMENTS = [SYBIL.parse(path) for path in SOURCES]
@@ -154,7 +192,9 @@ def test_every_block_is_run_or_says_why_not(document: Document) -> None:
         if language.startswith("{"):  # a MyST directive (toctree, include, autodoc...), not code
             continue
         where = f"{Path(document.path).relative_to(ROOT)}:{document.line_column(region.start)}"
-        assert language in RUN | TRANSCRIPT, f"{where}: a block of language {language!r} cannot be run"
+        assert language in RUN | TRANSCRIPT | FILES, (
+            f"{where}: a block of language {language!r} cannot be run"
+        )
         if language in RUN:
             above = _marker_before(document, region.start)
             evaluated = any(region.start <= r.start < region.end for r in run)
