@@ -118,11 +118,11 @@ def run(argv: Sequence[str]) -> int:
                 flush=True,
             )
             try:
-                by_fullname = instructions.count()
+                counted = instructions.count()
             except RuntimeError as error:
                 print(f"benchmarks: counting failed: {error}", file=sys.stderr)
                 return 2
-            counts.update({BY_FULLNAME[name].name: n for name, n in by_fullname.items() if name in BY_FULLNAME})
+            counts.update({BY_FULLNAME[name].name: n for name, n in counted.items() if name in BY_FULLNAME})
             (out / "instructions.json").write_text(json.dumps(counts, indent=2) + "\n")
         else:
             print(f"== instruction counts and their goals are not measured: {why_not}")
