@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import subprocess
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import make_dataclass
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -18,16 +18,11 @@ class MeasureError(RuntimeError):
     pass
 
 
-@dataclass
-class Measured:
-    name: str
-    instructions: int | None
-    calls: int
-    allocated_blocks: int | None
-    allocated_bytes: int | None
-    retained_bytes: int | None
-    error: str | None
-    profile: Path | None
+# fastfun_gate.measure.Measured's fields, in its order
+Measured = make_dataclass(
+    "Measured",
+    "name instructions calls allocated_blocks allocated_bytes retained_bytes error profile".split(),
+)
 
 
 def worker_requirements() -> list[str]:

@@ -60,16 +60,21 @@ def project(repo: Path, files: dict[str, str], message: str, commits: list[Commi
     return made
 
 
-PURE_PYPROJECT = """
+# A fixture project's pyproject.toml begins so (then its own tables, as indented)
+PROJECT = """
     [build-system]
-    requires = ["hatchling==1.27.0"]
-    build-backend = "hatchling.build"
+    requires = ["{requires}"]
+    build-backend = "{backend}"
 
     [project]
-    name = "purepkg"
+    name = "{name}"
     version = "1.0"
     requires-python = ">=3.10"
+"""
 
+PURE_PYPROJECT = (
+    PROJECT.format(requires="hatchling==1.27.0", backend="hatchling.build", name="purepkg")
+    + """
     [project.optional-dependencies]
     test = ["pytest-benchmark==5.3.1"]
 
@@ -81,6 +86,7 @@ PURE_PYPROJECT = """
     extras = ["test"]
     threshold = {threshold}
     """
+)
 
 PURE_CODE = """
     def total(n):
@@ -128,6 +134,21 @@ PURE_SLEEPY = "import time\n" + textwrap.dedent(PURE_CODE).replace(
     "    return s\n", "    time.sleep(0.005)\n    return s\n"
 )
 ACCEPT = "\n\nPerformance-Accepted: tests/test_bench.py::test_total <= {}"
+PURE_LOOSE = PURE_PYPROJECT.format(threshold=10)  # its own threshold raised
+
+PURE_SOURCE = "purepkg/__init__.py"
+PURE_COMMITS: list[Commit] = [
+    ("aa", "a comment", {PURE_SOURCE: PURE_AA}, "aa", "main"),
+    ("slow", "total: a second loop", {PURE_SOURCE: PURE_SLOW}, "slow", "main"),
+    ("accepted", "accept the second loop" + ACCEPT.format("2.5: the loop is needed"), {}, "accepted", "slow"),
+    ("too_little", "accept a little" + ACCEPT.format("1.1: a little more work"), {}, "too-little", "slow"),
+    ("sleepy", "total: a sleep", {PURE_SOURCE: PURE_SLEEPY}, "sleepy", "main"),
+    ("loosened", "loosen the gate", {"pyproject.toml": PURE_LOOSE}, "loosened", "slow"),
+    ("line 0", "line: a comment", {PURE_SOURCE: PURE_AA}, "line", "main"),
+    ("line 1", "line: the second loop", {PURE_SOURCE: PURE_SLOW}, None, None),
+    ("line 2", "line: an empty commit", {}, None, None),
+    ("line 3", "line: another empty commit", {}, None, None),
+]
 
 
 def pure_project(repo: Path) -> dict[str, Any]:
@@ -137,42 +158,8 @@ def pure_project(repo: Path) -> dict[str, Any]:
     loosened (slow, and its own threshold raised to 10); line, four first-parent commits
     after base whose second brings the slowdown (the last two change nothing: every build
     of the line is one of aa's or slow's)."""
-    source = "purepkg/__init__.py"
-    commits: dict[str, Any] = project(
-        repo,
-        {"pyproject.toml": PURE_PYPROJECT.format(threshold=0.03), source: PURE_CODE, **PURE_TESTS},
-        "the pure project",
-        [
-            ("aa", "a comment", {source: PURE_AA}, "aa", "main"),
-            ("slow", "total: a second loop", {source: PURE_SLOW}, "slow", "main"),
-            (
-                "accepted",
-                "accept the second loop" + ACCEPT.format("2.5: the loop is needed"),
-                {},
-                "accepted",
-                "slow",
-            ),
-            (
-                "too_little",
-                "accept a little" + ACCEPT.format("1.1: a little more work"),
-                {},
-                "too-little",
-                "slow",
-            ),
-            ("sleepy", "total: a sleep", {source: PURE_SLEEPY}, "sleepy", "main"),
-            (
-                "loosened",
-                "loosen the gate",
-                {"pyproject.toml": PURE_PYPROJECT.format(threshold=10)},
-                "loosened",
-                "slow",
-            ),
-            ("line 0", "line: a comment", {source: PURE_AA}, "line", "main"),
-            ("line 1", "line: the second loop", {source: PURE_SLOW}, None, None),
-            ("line 2", "line: a note", {}, None, None),
-            ("line 3", "line: another note", {}, None, None),
-        ],
-    )
+    files = {"pyproject.toml": PURE_PYPROJECT.format(threshold=0.03), PURE_SOURCE: PURE_CODE, **PURE_TESTS}
+    commits: dict[str, Any] = project(repo, files, "the pure project", PURE_COMMITS)
     commits["line"] = [commits.pop(f"line {i}") for i in range(4)]
     return commits
 
@@ -183,16 +170,9 @@ C_SETUP = """
     setup(ext_modules=[Extension("cpkg._speed", ["cpkg/_speed.c"])])
     """
 
-C_PYPROJECT = """
-    [build-system]
-    requires = ["setuptools>=61"]
-    build-backend = "setuptools.build_meta"
-
-    [project]
-    name = "cpkg"
-    version = "1.0"
-    requires-python = ">=3.10"
-
+C_PYPROJECT = (
+    PROJECT.format(requires="setuptools>=61", backend="setuptools.build_meta", name="cpkg")
+    + """
     [tool.setuptools]
     packages = ["cpkg"]
 
@@ -203,6 +183,7 @@ C_PYPROJECT = """
     requirements = ["requirements-bench.txt"]
     constraints = ["constraints.txt"]
     """
+)
 
 C_SOURCE = """
     #define PY_SSIZE_T_CLEAN
@@ -237,33 +218,25 @@ C_TESTS = {
         """,
 }
 
+C_FILE = "cpkg/_speed.c"
+C_CODE = textwrap.dedent(C_SOURCE)
+C_BROKEN = C_CODE.replace("return PyLong_FromLong(s);", "return PyLong_FromLong(s)")  # does not compile
+C_COMMITS: list[Commit] = [
+    ("aa", "a comment", {C_FILE: "/* spin */\n#define FACTOR 1\n" + C_CODE}, "aa", "main"),
+    ("slow", "spin twice as long", {C_FILE: "#define FACTOR 2\n" + C_CODE}, "slow", "main"),
+    ("unbuildable_pin", "pin setuptools to no release", {"constraints.txt": "setuptools<1\n"}, "pin", "main"),
+    ("broken", "a typo", {C_FILE: "#define FACTOR 1\n" + C_BROKEN}, "broken", "main"),
+]
+
 
 def c_project(repo: Path) -> dict[str, str]:
     """The compiled project: base, aa (a comment in the C file), slow (spin loops twice as
     long), unbuildable_pin (constrains setuptools to no release), broken (the C file does not
     compile)."""
-    source = textwrap.dedent(C_SOURCE)
-    c_file = "cpkg/_speed.c"
-    broken = source.replace("return PyLong_FromLong(s);", "return PyLong_FromLong(s)")
-    return project(
-        repo,
-        {
-            "setup.py": C_SETUP,
-            "pyproject.toml": C_PYPROJECT,
-            c_file: "#define FACTOR 1\n" + source,
-            **C_TESTS,
-        },
-        "the compiled project",
-        [
-            ("aa", "a comment", {c_file: "/* spin */\n#define FACTOR 1\n" + source}, "aa", "main"),
-            ("slow", "spin twice as long", {c_file: "#define FACTOR 2\n" + source}, "slow", "main"),
-            (
-                "unbuildable_pin",
-                "pin setuptools to no release",
-                {"constraints.txt": "setuptools<1\n"},
-                "pin",
-                "main",
-            ),
-            ("broken", "a typo", {c_file: "#define FACTOR 1\n" + broken}, "broken", "main"),
-        ],
-    )
+    files = {
+        "setup.py": C_SETUP,
+        "pyproject.toml": C_PYPROJECT,
+        C_FILE: "#define FACTOR 1\n" + C_CODE,
+        **C_TESTS,
+    }
+    return project(repo, files, "the compiled project", C_COMMITS)
