@@ -50,47 +50,39 @@ def repo_of(args: argparse.Namespace) -> Path:
     return Path(found.stdout.strip())
 
 
-# The flags over [tool.fastfun-gate]'s keys: flag, key (the attribute of config.Flags), metavar,
-# help. A flag whose key is a list adds one item each time it is given.
-INSTALL_FLAGS = (
-    ("--requirements", "requirements", "FILE", "a pip requirements file, a path in the revision's tree"),
-    (
-        "--constraint",
-        "constraints",
-        "FILE",
-        "a pip constraints file, a path in the revision's tree, for the venv and the wheel's build",
-    ),
-    ("--extra", "extras", "NAME", "an extra of the project installed with its wheel"),
-    ("--group", "groups", "NAME", "a PEP 735 dependency group of the revision's pyproject.toml"),
-    ("--with", "with_", "REQUIREMENT", "one more requirement, installed on both sides"),
+# The flags over [tool.fastfun-gate]'s keys: flag, key (the attribute of config.Flags), metavar;
+# their help by key. A flag whose key is a list adds one item each time it is given. The first
+# five say how a build's venv is installed, the others what is measured and judged.
+FLAGS = (
+    ("--requirements", "requirements", "FILE"),
+    ("--constraint", "constraints", "FILE"),
+    ("--extra", "extras", "NAME"),
+    ("--group", "groups", "NAME"),
+    ("--with", "with_", "REQUIREMENT"),
+    ("--tests", "tests", "'PYTEST ARGS'"),
+    ("--threshold", "threshold", "FRACTION"),
+    ("--threshold-for", "thresholds", "GLOB=FRACTION"),
+    ("--tripwire", "tripwire", "RATIO|off"),
+    ("--select", "select", "GLOB"),
 )
-SETTINGS_FLAGS = (
-    (
-        "--tests",
-        "tests",
-        "'PYTEST ARGS'",
-        "pytest's arguments, one string (default: the project's testpaths; only benchmarks run)",
-    ),
-    (
-        "--threshold",
-        "threshold",
-        "FRACTION",
-        "the largest accepted increase per benchmark (default 0.03: +3%%)",
-    ),
-    (
-        "--threshold-for",
-        "thresholds",
-        "GLOB=FRACTION",
-        "the threshold of benchmarks matching GLOB; first match wins",
-    ),
-    ("--tripwire", "tripwire", "RATIO|off", "the time ratio that fails a benchmark (default 1.5), or off"),
-    ("--select", "select", "GLOB", "only benchmarks whose node id matches GLOB"),
-)
+HELP = {
+    "requirements": "a pip requirements file, a path in the revision's tree",
+    "constraints": "a pip constraints file in the revision's tree, for the venv and the wheel's build",
+    "extras": "an extra of the project installed with its wheel",
+    "groups": "a PEP 735 dependency group of the revision's pyproject.toml",
+    "with_": "one more requirement, installed on both sides",
+    "tests": "pytest's arguments, one string (default: the project's testpaths; only benchmarks run)",
+    "threshold": "the largest accepted increase per benchmark (default 0.03: +3%%)",
+    "thresholds": "the threshold of benchmarks matching GLOB; first match wins",
+    "tripwire": "the time ratio that fails a benchmark (default 1.5), or off",
+    "select": "only benchmarks whose node id matches GLOB",
+}
 LISTS = {"requirements", "constraints", "extras", "groups", "with_", "thresholds", "select"}
 
 
-def _add_flags(group: argparse._ArgumentGroup, flags: Sequence[tuple[str, str, str, str]]) -> None:
-    for flag, key, metavar, text in flags:
+def _add_flags(group: argparse._ArgumentGroup, flags: Sequence[tuple[str, str, str]]) -> None:
+    for flag, key, metavar in flags:
+        text = HELP[key]
         if key in LISTS:
             group.add_argument(
                 flag, dest=key, action="append", default=[], metavar=metavar, help=f"{text} (repeatable)"
@@ -104,14 +96,14 @@ def add_install(parser: argparse.ArgumentParser) -> None:
     """The flags of a build's test requirements ([tool.fastfun-gate] keys of the same names)."""
     _add_flags(
         parser.add_argument_group("the measured venv (each flag replaces its [tool.fastfun-gate] key)"),
-        INSTALL_FLAGS,
+        FLAGS[:5],
     )
 
 
 def add_settings(parser: argparse.ArgumentParser) -> None:
     """The flags of the judging settings."""
     _add_flags(
-        parser.add_argument_group("what is measured and judged (each flag replaces its key)"), SETTINGS_FLAGS
+        parser.add_argument_group("what is measured and judged (each flag replaces its key)"), FLAGS[5:]
     )
 
 
