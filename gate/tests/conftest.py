@@ -51,6 +51,9 @@ def gate_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]
 # Tests that share a fixture costlier than a test and narrower than the run go to one xdist
 # worker together (--dist loadgroup), so that it is made once: by module, or by fixture.
 GROUPS = {"test_measure.py": "measure", "slow_run": "slow_run"}
+# Fixtures of the tests that build or count: these start first (in pytest-randomly's order),
+# and the tests of a fraction of a second fill the workers' ends.
+COSTLY = {"pure", "compiled", "python"}
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
@@ -60,6 +63,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         group = next((GROUPS[name] for name in names if name in GROUPS), None)
         if group is not None:
             item.add_marker(pytest.mark.xdist_group(group))
+    items.sort(key=lambda item: not COSTLY.intersection(getattr(item, "fixturenames", ())))
 
 
 @pytest.fixture(autouse=True)
