@@ -5,13 +5,19 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import projects
+from conftest import Result
 
 BENCHMARK = "tests/test_bench.py::test_total"
 
 
-def bisect(gate, pure, out, benchmark):  # type: ignore[no-untyped-def]
+def bisect(
+    gate: Callable[..., Result], pure: tuple[Path, dict[str, Any]], out: Path, benchmark: str
+) -> Result:
     """``bisect`` over the line: from base (good) to its last commit (bad)."""
     repo, commits = pure
     good, bad = commits["base"], commits["line"][-1]
