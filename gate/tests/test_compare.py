@@ -168,7 +168,7 @@ def test_uncommitted_changes_are_named_in_one_line_and_worktree_judges_them(gate
     source = repo / "purepkg" / "__init__.py"
     projects.git(repo, "checkout", "-q", commits["base"])
     try:
-        source.write_text(projects.PURE_SLOW)  # slow's tree: its build is the one made already
+        source.write_text(projects.PURE_SLOW)  # slow's tree: one build with the tests of slow
         plain = compare(gate, repo, commits["base"], "HEAD")
         assert plain.status == 0
         assert "note: uncommitted changes (purepkg/__init__.py) are not part of the head" in plain.err
