@@ -42,16 +42,39 @@ def commit(
     return git(repo, "rev-parse", "HEAD")
 
 
-PURE_PYPROJECT = """
+# A commit of a fixture project: its name, message and changed files, and the branch it makes
+# at a start (branch None: the next commit on the branch of the commit before).
+Commit = tuple[str, str, dict[str, str], str | None, str | None]
+
+
+def project(repo: Path, files: dict[str, str], message: str, commits: list[Commit]) -> dict[str, str]:
+    """A repository whose main has ``files`` (commit "base"), then ``commits``; their ids by
+    name, main checked out."""
+    repo.mkdir(parents=True)
+    git(repo, "init", "-q", "-b", "main")
+    write(repo, files)
+    made = {"base": commit(repo, message)}
+    for name, subject, changes, branch, start in commits:
+        made[name] = commit(repo, subject, changes, branch=branch, start=start)
+    git(repo, "checkout", "-q", "main")
+    return made
+
+
+# A fixture project's pyproject.toml begins so (then its own tables, as indented)
+PROJECT = """
     [build-system]
-    requires = ["hatchling==1.27.0"]
-    build-backend = "hatchling.build"
+    requires = ["{requires}"]
+    build-backend = "{backend}"
 
     [project]
-    name = "purepkg"
+    name = "{name}"
     version = "1.0"
     requires-python = ">=3.10"
+"""
 
+PURE_PYPROJECT = (
+    PROJECT.format(requires="hatchling==1.27.0", backend="hatchling.build", name="purepkg")
+    + """
     [project.optional-dependencies]
     test = ["pytest-benchmark==5.3.1"]
 
@@ -63,6 +86,7 @@ PURE_PYPROJECT = """
     extras = ["test"]
     threshold = {threshold}
     """
+)
 
 PURE_CODE = """
     def total(n):
@@ -100,76 +124,43 @@ PURE_TESTS = {
 }
 
 
+PURE_AA = "# sums and words\n" + textwrap.dedent(PURE_CODE)
+# total does twice the work
+PURE_SLOW = textwrap.dedent(PURE_CODE).replace(
+    "for i in range(n):\n        s += i",
+    "for i in range(n):\n        s += i\n    for i in range(n):\n        s += 0",
+)
+PURE_SLEEPY = "import time\n" + textwrap.dedent(PURE_CODE).replace(
+    "    return s\n", "    time.sleep(0.005)\n    return s\n"
+)
+ACCEPT = "\n\nPerformance-Accepted: tests/test_bench.py::test_total <= {}"
+PURE_LOOSE = PURE_PYPROJECT.format(threshold=10)  # its own threshold raised
+
+PURE_SOURCE = "purepkg/__init__.py"
+PURE_COMMITS: list[Commit] = [
+    ("aa", "a comment", {PURE_SOURCE: PURE_AA}, "aa", "main"),
+    ("slow", "total: a second loop", {PURE_SOURCE: PURE_SLOW}, "slow", "main"),
+    ("accepted", "accept the second loop" + ACCEPT.format("2.5: the loop is needed"), {}, "accepted", "slow"),
+    ("too_little", "accept a little" + ACCEPT.format("1.1: a little more work"), {}, "too-little", "slow"),
+    ("sleepy", "total: a sleep", {PURE_SOURCE: PURE_SLEEPY}, "sleepy", "main"),
+    ("loosened", "loosen the gate", {"pyproject.toml": PURE_LOOSE}, "loosened", "slow"),
+    ("line 0", "line: a comment", {PURE_SOURCE: PURE_AA}, "line", "main"),
+    ("line 1", "line: the second loop", {PURE_SOURCE: PURE_SLOW}, None, None),
+    ("line 2", "line: an empty commit", {}, None, None),
+    ("line 3", "line: another empty commit", {}, None, None),
+]
+
+
 def pure_project(repo: Path) -> dict[str, Any]:
     """The pure project and its branches; returns their commit ids by name:
     base, aa (a comment), slow (total does twice the work), accepted (slow + a trailer),
-    too_little (slow + a trailer up to 1.1),
+    too_little (slow + a trailer up to 1.1), sleepy (total sleeps),
     loosened (slow, and its own threshold raised to 10); line, four first-parent commits
-    after base whose second brings the slowdown."""
-    repo.mkdir(parents=True)
-    git(repo, "init", "-q", "-b", "main")
-    write(
-        repo,
-        {
-            "pyproject.toml": PURE_PYPROJECT.format(threshold=0.03),
-            "purepkg/__init__.py": PURE_CODE,
-            **PURE_TESTS,
-        },
-    )
-    commits = {"base": commit(repo, "the pure project")}
-    commits["aa"] = commit(
-        repo,
-        "a comment",
-        {"purepkg/__init__.py": "# sums and words\n" + textwrap.dedent(PURE_CODE)},
-        branch="aa",
-        start="main",
-    )
-    slow = textwrap.dedent(PURE_CODE).replace(
-        "for i in range(n):\n        s += i",
-        "for i in range(n):\n        s += i\n    for i in range(n):\n        s += 0",
-    )
-    commits["slow"] = commit(
-        repo, "total: a second loop", {"purepkg/__init__.py": slow}, branch="slow", start="main"
-    )
-    commits["accepted"] = commit(
-        repo,
-        "accept the second loop\n\nPerformance-Accepted: tests/test_bench.py::test_total <= 2.5: the loop is needed",
-        branch="accepted",
-        start="slow",
-    )
-    commits["too_little"] = commit(
-        repo,
-        "accept a little\n\nPerformance-Accepted: tests/test_bench.py::test_total <= 1.1: a little more work",
-        branch="too-little",
-        start="slow",
-    )
-    sleepy = "import time\n" + textwrap.dedent(PURE_CODE).replace(
-        "    return s\n", "    time.sleep(0.005)\n    return s\n"
-    )
-    commits["sleepy"] = commit(
-        repo, "total: a sleep", {"purepkg/__init__.py": sleepy}, branch="sleepy", start="main"
-    )
-    commits["loosened"] = commit(
-        repo,
-        "loosen the gate",
-        {"pyproject.toml": PURE_PYPROJECT.format(threshold=10)},
-        branch="loosened",
-        start="slow",
-    )
-    # a first-parent line for bisect: a comment (aa's tree), the slowdown (slow's tree), two more
-    commits["line"] = [
-        commit(
-            repo,
-            "line: a comment",
-            {"purepkg/__init__.py": "# sums and words\n" + textwrap.dedent(PURE_CODE)},
-            branch="line",
-            start="main",
-        ),
-        commit(repo, "line: the second loop", {"purepkg/__init__.py": slow}),
-        commit(repo, "line: a note", {"NOTES.txt": "one\n"}),
-        commit(repo, "line: another note", {"NOTES.txt": "two\n"}),
-    ]
-    git(repo, "checkout", "-q", "main")
+    after base whose second brings the slowdown (the last two change nothing: every build
+    of the line is one of aa's or slow's)."""
+    files = {"pyproject.toml": PURE_PYPROJECT.format(threshold=0.03), PURE_SOURCE: PURE_CODE, **PURE_TESTS}
+    commits: dict[str, Any] = project(repo, files, "the pure project", PURE_COMMITS)
+    commits["line"] = [commits.pop(f"line {i}") for i in range(4)]
     return commits
 
 
@@ -179,16 +170,9 @@ C_SETUP = """
     setup(ext_modules=[Extension("cpkg._speed", ["cpkg/_speed.c"])])
     """
 
-C_PYPROJECT = """
-    [build-system]
-    requires = ["setuptools>=61"]
-    build-backend = "setuptools.build_meta"
-
-    [project]
-    name = "cpkg"
-    version = "1.0"
-    requires-python = ">=3.10"
-
+C_PYPROJECT = (
+    PROJECT.format(requires="setuptools>=61", backend="setuptools.build_meta", name="cpkg")
+    + """
     [tool.setuptools]
     packages = ["cpkg"]
 
@@ -199,6 +183,7 @@ C_PYPROJECT = """
     requirements = ["requirements-bench.txt"]
     constraints = ["constraints.txt"]
     """
+)
 
 C_SOURCE = """
     #define PY_SSIZE_T_CLEAN
@@ -233,53 +218,25 @@ C_TESTS = {
         """,
 }
 
+C_FILE = "cpkg/_speed.c"
+C_CODE = textwrap.dedent(C_SOURCE)
+C_BROKEN = C_CODE.replace("return PyLong_FromLong(s);", "return PyLong_FromLong(s)")  # does not compile
+C_COMMITS: list[Commit] = [
+    ("aa", "a comment", {C_FILE: "/* spin */\n#define FACTOR 1\n" + C_CODE}, "aa", "main"),
+    ("slow", "spin twice as long", {C_FILE: "#define FACTOR 2\n" + C_CODE}, "slow", "main"),
+    ("unbuildable_pin", "pin setuptools to no release", {"constraints.txt": "setuptools<1\n"}, "pin", "main"),
+    ("broken", "a typo", {C_FILE: "#define FACTOR 1\n" + C_BROKEN}, "broken", "main"),
+]
+
 
 def c_project(repo: Path) -> dict[str, str]:
     """The compiled project: base, aa (a comment in the C file), slow (spin loops twice as
-    long), broken (the C file does not compile)."""
-    repo.mkdir(parents=True)
-    git(repo, "init", "-q", "-b", "main")
-    source = textwrap.dedent(C_SOURCE)
-    write(
-        repo,
-        {
-            "setup.py": C_SETUP,
-            "pyproject.toml": C_PYPROJECT,
-            "cpkg/_speed.c": "#define FACTOR 1\n" + source,
-            **C_TESTS,
-        },
-    )
-    commits = {"base": commit(repo, "the compiled project")}
-    commits["aa"] = commit(
-        repo,
-        "a comment",
-        {"cpkg/_speed.c": "/* spin */\n#define FACTOR 1\n" + source},
-        branch="aa",
-        start="main",
-    )
-    commits["slow"] = commit(
-        repo,
-        "spin twice as long",
-        {"cpkg/_speed.c": "#define FACTOR 2\n" + source},
-        branch="slow",
-        start="main",
-    )
-    commits["unbuildable_pin"] = commit(
-        repo,
-        "pin setuptools to no release",
-        {"constraints.txt": "setuptools<1\n"},
-        branch="pin",
-        start="main",
-    )
-    commits["broken"] = commit(
-        repo,
-        "a typo",
-        {
-            "cpkg/_speed.c": "#define FACTOR 1\n"
-            + source.replace("return PyLong_FromLong(s);", "return PyLong_FromLong(s)")
-        },
-        branch="broken",
-        start="main",
-    )
-    git(repo, "checkout", "-q", "main")
-    return commits
+    long), unbuildable_pin (constrains setuptools to no release), broken (the C file does not
+    compile)."""
+    files = {
+        "setup.py": C_SETUP,
+        "pyproject.toml": C_PYPROJECT,
+        C_FILE: "#define FACTOR 1\n" + C_CODE,
+        **C_TESTS,
+    }
+    return project(repo, files, "the compiled project", C_COMMITS)

@@ -1,51 +1,50 @@
 """``bisect`` names the first commit over the threshold; ``bisect-run`` answers ``git bisect
-run`` for HEAD. On the pure project's line: a comment, the slowdown, two notes."""
+run`` for HEAD. On the pure project's line: a comment, the slowdown, two commits more."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import projects
+from conftest import Result
 
 BENCHMARK = "tests/test_bench.py::test_total"
 
 
-def test_bisect_names_the_commit_that_brought_the_slowdown(gate, pure, tmp_path):
+def bisect(
+    gate: Callable[..., Result], pure: tuple[Path, dict[str, Any]], out: Path, benchmark: str
+) -> Result:
+    """``bisect`` over the line: from base (good) to its last commit (bad)."""
     repo, commits = pure
-    line = commits["line"]
-    result = gate(
+    good, bad = commits["base"], commits["line"][-1]
+    return gate(
         "bisect",
         "--repo",
         str(repo),
         "--good",
-        commits["base"],
+        good,
         "--bad",
-        line[-1],
+        bad,
         "--benchmark",
-        BENCHMARK,
+        benchmark,
         "--out",
-        str(tmp_path),
+        str(out),
     )
+
+
+def test_bisect_names_the_commit_that_brought_the_slowdown(gate, pure, tmp_path):
+    line = pure[1]["line"]
+    result = bisect(gate, pure, tmp_path, BENCHMARK)
     assert result.status == 0, result.err
     assert result.out.strip() == f"first commit over +3.0%: {line[1]} line: the second loop"
 
 
 def test_bisect_with_a_benchmark_the_good_revision_lacks_names_the_nearest(gate, pure, tmp_path):
-    repo, commits = pure
-    result = gate(
-        "bisect",
-        "--repo",
-        str(repo),
-        "--good",
-        commits["base"],
-        "--bad",
-        commits["line"][-1],
-        "--benchmark",
-        "tests/test_bench.py::test_totl",
-        "--out",
-        str(tmp_path),
-    )
+    result = bisect(gate, pure, tmp_path, "tests/test_bench.py::test_totl")
     assert result.status == 2
     assert (
         f"no benchmark 'tests/test_bench.py::test_totl'; the nearest: {BENCHMARK}"

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import contextlib
 import io
-import json
 
 import jsonschema
 import pytest
 
 import projects
-from conftest import MEASURE, Result
-from fastfun_gate import cli, report
+from conftest import MEASURE, runner
+from fastfun_gate import report
 
 SCHEMA = report.schema()
 
@@ -24,15 +23,15 @@ def valid(result):  # type: ignore[no-untyped-def]
     return result
 
 
-def compare(gate, repo, base, head, *more):  # type: ignore[no-untyped-def]
-    return valid(
-        gate("compare", "--repo", str(repo), "--base", base, "--head", head, "--tripwire", "off", *more)
-    )
+def compare(gate, repo, base, head, *more, timed=False):  # type: ignore[no-untyped-def]
+    """base -> head; ``timed``: with the project's tripwire, else off (the counts decide)."""
+    off = () if timed else ("--tripwire", "off")
+    return valid(gate("compare", "--repo", str(repo), "--base", base, "--head", head, *off, *more))
 
 
 def test_a_comment_only_change_reads_exactly_1_for_every_benchmark_and_passes(gate, pure):
     repo, commits = pure
-    result = valid(gate("compare", "--repo", str(repo), "--base", commits["base"], "--head", commits["aa"]))
+    result = compare(gate, repo, commits["base"], commits["aa"], timed=True)
     assert result.status == 0, result.err
     assert all(row["time"]["ratio"] < 1.5 for row in result.report["benchmarks"])  # the tripwire ran
     rows = result.report["benchmarks"]
@@ -48,27 +47,10 @@ def test_a_comment_only_change_reads_exactly_1_for_every_benchmark_and_passes(ga
 def slow_run(pure, tmp_path_factory):  # type: ignore[no-untyped-def]
     """base -> slow, run once for the tests that read it."""
     repo, commits = pure
-    folder = tmp_path_factory.mktemp("slow")
     out, err = io.StringIO(), io.StringIO()
+    run = runner(tmp_path_factory.mktemp("slow"), lambda: (out.getvalue(), err.getvalue()))
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        status = cli.main(
-            [
-                "compare",
-                "--repo",
-                str(repo),
-                "--base",
-                commits["base"],
-                "--head",
-                commits["slow"],
-                "--tripwire",
-                "off",
-                "--json",
-                str(folder / "r.json"),
-                "--out",
-                str(folder / "out"),
-            ]
-        )
-    return valid(Result(status, out.getvalue(), err.getvalue(), json.loads((folder / "r.json").read_text())))
+        return compare(run, repo, commits["base"], commits["slow"])
 
 
 def test_a_slowdown_is_a_regression_naming_the_benchmark_exit_1(slow_run):
@@ -133,24 +115,17 @@ def test_shards_merged_give_the_full_run(gate, pure, tmp_path, slow_run):
     paths = []
     for k in (1, 2):
         path = tmp_path / f"shard-{k}.json"
-        shard = valid(
-            gate(
-                "compare",
-                "--repo",
-                str(repo),
-                "--base",
-                commits["base"],
-                "--head",
-                commits["slow"],
-                "--tripwire",
-                "off",
-                "--shard",
-                f"{k}/2",
-                "--json",
-                str(path),
-                "--out",
-                str(tmp_path / f"o{k}"),
-            )
+        shard = compare(
+            gate,
+            repo,
+            commits["base"],
+            commits["slow"],
+            "--shard",
+            f"{k}/2",
+            "--json",
+            str(path),
+            "--out",
+            str(tmp_path / f"o{k}"),
         )
         assert shard.report["shard"] == {"index": k, "count": 2}
         paths.append(str(path))
@@ -193,7 +168,7 @@ def test_uncommitted_changes_are_named_in_one_line_and_worktree_judges_them(gate
     source = repo / "purepkg" / "__init__.py"
     projects.git(repo, "checkout", "-q", commits["base"])
     try:
-        source.write_text(source.read_text().replace("s += i", "s += i * 1 + 0"))
+        source.write_text(projects.PURE_SLOW)  # slow's tree: one build with the tests of slow
         plain = compare(gate, repo, commits["base"], "HEAD")
         assert plain.status == 0
         assert "note: uncommitted changes (purepkg/__init__.py) are not part of the head" in plain.err
@@ -217,19 +192,7 @@ def test_the_constraints_reach_the_wheel_s_build_isolation(gate, compiled):
 
 def test_a_sleep_that_instructions_cannot_see_trips_the_time_tripwire(gate, pure):
     repo, commits = pure
-    result = valid(
-        gate(
-            "compare",
-            "--repo",
-            str(repo),
-            "--base",
-            commits["base"],
-            "--head",
-            commits["sleepy"],
-            "--threshold",
-            "9",
-        )
-    )
+    result = compare(gate, repo, commits["base"], commits["sleepy"], "--threshold", "9", timed=True)
     assert result.status == 1, result.err
     row = result.row("test_total")
     assert (row["status"], row["reasons"]) == ("regression", ["time"])

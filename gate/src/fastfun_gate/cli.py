@@ -19,14 +19,14 @@ from fastfun_gate.commands import bisect, build, compare, count, history, merge
 from fastfun_gate.errors import Undecided, UsageError
 
 COMMANDS = (
-    compare.Compare,
-    merge.Merge,
-    build.Key,
-    build.Build,
-    bisect.Bisect,
-    bisect.BisectRun,
-    history.History,
-    count.Count,
+    compare.COMMAND,
+    merge.COMMAND,
+    build.KEY,
+    build.BUILD,
+    bisect.BISECT,
+    bisect.BISECT_RUN,
+    history.COMMAND,
+    count.COMMAND,
 )
 PROG = "fastfun-gate"
 DESCRIPTION = (
@@ -48,9 +48,9 @@ def parser() -> argparse.ArgumentParser:
     commands = top.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for command in COMMANDS:
         sub = commands.add_parser(
-            command.NAME,
-            help=command.HELP,
-            description=(command.__doc__ or command.HELP).strip(),
+            command.name,
+            help=command.help,
+            description=(command.doc or command.help).strip(),
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         command.add_arguments(sub)
@@ -63,7 +63,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser().parse_args(argv)
         if args.command is None:
             raise UsageError(
-                f"{PROG}: a command is needed: {', '.join(c.NAME for c in COMMANDS)} (see {PROG} --help)"
+                f"{PROG}: a command is needed: {', '.join(c.name for c in COMMANDS)} (see {PROG} --help)"
             )
         return int(args.run(args))
     except UsageError as error:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fastfun_gate import config, git
-from fastfun_gate.commands import options
+from fastfun_gate.commands import Command, options
 from fastfun_gate.errors import Undecided, UsageError
 
 SKIP = 125  # what `git bisect run` reads as "cannot test this commit"
@@ -107,77 +107,77 @@ def _search(args: argparse.Namespace) -> Search:
     return search
 
 
-class Bisect:
-    NAME = "bisect"
-    HELP = "find the first commit over the threshold for one benchmark"
-    __doc__ = __doc__
-
-    @staticmethod
-    def add_arguments(parser: argparse.ArgumentParser) -> None:
-        _add_common(parser)
-        parser.add_argument("--bad", required=True, metavar="REV", help="a later revision over the threshold")
-
-    @staticmethod
-    def run(args: argparse.Namespace) -> int:
-        search = _search(args)  # first: it checks the benchmark's name
-        commits = git.git(
-            search.repo, "rev-list", "--first-parent", "--reverse", f"{args.good}..{args.bad}"
-        ).split()
-        if not commits:
-            raise UsageError(f"{args.bad} has no first-parent commits after {args.good}")
-        options.say(f"{len(commits)} commits after the good one; over means above +{search.threshold:.1%}")
-        low, high = -1, len(commits) - 1  # commits[low] is good (or the good revision), commits[high] bad
-        high_seen = False
-        skipped: set[int] = set()
-        while high - low > 1:
-            candidates = [i for i in range(low + 1, high) if i not in skipped]
-            if not candidates:
-                break
-            middle = min(candidates, key=lambda i: abs(i - (low + high) // 2))
-            figure = search.count(commits[middle])
-            if figure is None:
-                skipped.add(middle)
-            elif search.over(figure):
-                high, high_seen = middle, True
-            else:
-                low = middle
-        if not high_seen:  # the bad end was taken on trust: check it
-            figure = search.count(commits[high])
-            if figure is None:
-                raise Undecided(f"{args.bad} cannot be counted")
-            if not search.over(figure):
-                print(f"no commit up to {args.bad} is over +{search.threshold:.1%} for {args.benchmark}")
-                return 1
-        first = commits[high]
-        between = [commits[i][:12] for i in sorted(skipped) if low < i < high]
-        if between:
-            print(f"the first commit over the threshold is one of {', '.join(between)} or {first[:12]}")
-        else:
-            print(f"first commit over +{search.threshold:.1%}: {first} {git.subject(search.repo, first)}")
-        options.say(f"{search.counted} commits counted")
-        return 0
+def add_bisect_arguments(parser: argparse.ArgumentParser) -> None:
+    _add_common(parser)
+    parser.add_argument("--bad", required=True, metavar="REV", help="a later revision over the threshold")
 
 
-class BisectRun:
-    NAME = "bisect-run"
-    HELP = "judge HEAD against a good revision, for git bisect run (0 good, 1 bad, 125 skip)"
-    __doc__ = __doc__
-
-    @staticmethod
-    def add_arguments(parser: argparse.ArgumentParser) -> None:
-        _add_common(parser)
-
-    @staticmethod
-    def run(args: argparse.Namespace) -> int:
-        try:
-            search = _search(args)
-            figure = search.count(git.commit_of(search.repo, "HEAD"))
-        except UsageError as error:
-            options.say(str(error))
-            return ABORT
-        except Undecided as error:
-            options.say(f"cannot decide: {error}")
-            return SKIP
+def bisect(args: argparse.Namespace) -> int:
+    search = _search(args)  # first: it checks the benchmark's name
+    commits = git.git(
+        search.repo, "rev-list", "--first-parent", "--reverse", f"{args.good}..{args.bad}"
+    ).split()
+    if not commits:
+        raise UsageError(f"{args.bad} has no first-parent commits after {args.good}")
+    options.say(f"{len(commits)} commits after the good one; over means above +{search.threshold:.1%}")
+    low, high = -1, len(commits) - 1  # commits[low] is good (or the good revision), commits[high] bad
+    high_seen = False
+    skipped: set[int] = set()
+    while high - low > 1:
+        candidates = [i for i in range(low + 1, high) if i not in skipped]
+        if not candidates:
+            break
+        middle = min(candidates, key=lambda i: abs(i - (low + high) // 2))
+        figure = search.count(commits[middle])
         if figure is None:
-            return SKIP
-        return 1 if search.over(figure) else 0
+            skipped.add(middle)
+        elif search.over(figure):
+            high, high_seen = middle, True
+        else:
+            low = middle
+    if not high_seen:  # the bad end was taken on trust: check it
+        figure = search.count(commits[high])
+        if figure is None:
+            raise Undecided(f"{args.bad} cannot be counted")
+        if not search.over(figure):
+            print(f"no commit up to {args.bad} is over +{search.threshold:.1%} for {args.benchmark}")
+            return 1
+    first = commits[high]
+    between = [commits[i][:12] for i in sorted(skipped) if low < i < high]
+    if between:
+        print(f"the first commit over the threshold is one of {', '.join(between)} or {first[:12]}")
+    else:
+        print(f"first commit over +{search.threshold:.1%}: {first} {git.subject(search.repo, first)}")
+    options.say(f"{search.counted} commits counted")
+    return 0
+
+
+def bisect_run(args: argparse.Namespace) -> int:
+    try:
+        search = _search(args)
+        figure = search.count(git.commit_of(search.repo, "HEAD"))
+    except UsageError as error:
+        options.say(str(error))
+        return ABORT
+    except Undecided as error:
+        options.say(f"cannot decide: {error}")
+        return SKIP
+    if figure is None:
+        return SKIP
+    return 1 if search.over(figure) else 0
+
+
+BISECT = Command(
+    "bisect",
+    "find the first commit over the threshold for one benchmark",
+    add_bisect_arguments,
+    bisect,
+    __doc__,
+)
+BISECT_RUN = Command(
+    "bisect-run",
+    "judge HEAD against a good revision, for git bisect run (0 good, 1 bad, 125 skip)",
+    _add_common,
+    bisect_run,
+    __doc__,
+)

@@ -13,50 +13,44 @@ import argparse
 from pathlib import Path
 
 from fastfun_gate import builds, cache, config, git
-from fastfun_gate.commands import options
+from fastfun_gate.commands import Command, options
 
 
-class _Cached:
-    __doc__ = __doc__
-
-    @staticmethod
-    def add_arguments(parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("rev", metavar="REV", help="the revision, e.g. HEAD or origin/main")
-        options.add_repo(parser)
-        options.add_install(parser)
-
-    @staticmethod
-    def _settings(args: argparse.Namespace) -> tuple[Path, str, config.Config]:
-        repo = options.repo_of(args)
-        commit = git.commit_of(repo, args.rev)
-        return repo, commit, config.of_revision(repo, commit, options.flags_of(args))
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("rev", metavar="REV", help="the revision, e.g. HEAD or origin/main")
+    options.add_repo(parser)
+    options.add_install(parser)
 
 
-class Key(_Cached):
-    NAME = "key"
-    HELP = "print the name of a revision's build in the gate's cache"
-
-    @classmethod
-    def run(cls, args: argparse.Namespace) -> int:
-        repo, commit, settings = cls._settings(args)
-        print(builds.key_of(repo, commit, settings.install, options.measure().worker_requirements()))
-        return 0
+def _settings(args: argparse.Namespace) -> tuple[Path, str, config.Config]:
+    repo = options.repo_of(args)
+    commit = git.commit_of(repo, args.rev)
+    return repo, commit, config.of_revision(repo, commit, options.flags_of(args))
 
 
-class Build(_Cached):
-    NAME = "build"
-    HELP = "build a revision into the gate's cache and print where"
+def show_key(args: argparse.Namespace) -> int:
+    repo, commit, settings = _settings(args)
+    print(builds.key_of(repo, commit, settings.install, options.measure().worker_requirements()))
+    return 0
 
-    @classmethod
-    def run(cls, args: argparse.Namespace) -> int:
-        repo, commit, settings = cls._settings(args)
-        made = builds.build(
-            repo,
-            commit,
-            settings.install,
-            options.measure().worker_requirements(),
-            cache.folder_from_env(),
-            options.say,
-        )
-        print(made.home)
-        return 0
+
+def build(args: argparse.Namespace) -> int:
+    repo, commit, settings = _settings(args)
+    made = builds.build(
+        repo,
+        commit,
+        settings.install,
+        options.measure().worker_requirements(),
+        cache.folder_from_env(),
+        options.say,
+    )
+    print(made.home)
+    return 0
+
+
+KEY = Command(
+    "key", "print the name of a revision's build in the gate's cache", add_arguments, show_key, __doc__
+)
+BUILD = Command(
+    "build", "build a revision into the gate's cache and print where", add_arguments, build, __doc__
+)

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from fastfun_gate import builds, cache, compare, config, git, report
-from fastfun_gate.commands import options
+from fastfun_gate.commands import Command, options
 from fastfun_gate.commands.options import say
 from fastfun_gate.errors import Undecided, UsageError
 
@@ -29,42 +29,34 @@ PAIRS = 3  # interleaved base/head timed runs per round of the tripwire
 FUNCTIONS = 10  # functions listed per flagged benchmark
 
 
-class Compare:
-    NAME = "compare"
-    HELP = "compare a head revision with its base (the gate)"
-    __doc__ = __doc__
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--base", required=True, metavar="REV", help="the revision to compare with, e.g. origin/main"
+    )
+    parser.add_argument("--head", metavar="REV", help="the revision judged (default: HEAD)")
+    parser.add_argument(
+        "--worktree",
+        action="store_true",
+        help="judge the working tree's uncommitted changes to tracked files as the head",
+    )
+    options.add_repo(parser)
+    options.add_install(parser)
+    options.add_settings(parser)
+    parser.add_argument("--shard", metavar="K/N", help="count only shard K of N (merge the shards' --json)")
+    parser.add_argument("--json", metavar="FILE", help="write the JSON report here")
+    parser.add_argument("--markdown", metavar="FILE", help="write the markdown report here")
+    parser.add_argument(
+        "--out",
+        default="gate-report",
+        metavar="DIR",
+        help="build logs and callgrind profiles (default: gate-report)",
+    )
 
-    @staticmethod
-    def add_arguments(parser: argparse.ArgumentParser) -> None:
-        parser.add_argument(
-            "--base", required=True, metavar="REV", help="the revision to compare with, e.g. origin/main"
-        )
-        parser.add_argument("--head", metavar="REV", help="the revision judged (default: HEAD)")
-        parser.add_argument(
-            "--worktree",
-            action="store_true",
-            help="judge the working tree's uncommitted changes to tracked files as the head",
-        )
-        options.add_repo(parser)
-        options.add_install(parser)
-        options.add_settings(parser)
-        parser.add_argument(
-            "--shard", metavar="K/N", help="count only shard K of N (merge the shards' --json)"
-        )
-        parser.add_argument("--json", metavar="FILE", help="write the JSON report here")
-        parser.add_argument("--markdown", metavar="FILE", help="write the markdown report here")
-        parser.add_argument(
-            "--out",
-            default="gate-report",
-            metavar="DIR",
-            help="build logs and callgrind profiles (default: gate-report)",
-        )
 
-    @staticmethod
-    def run(args: argparse.Namespace) -> int:
-        if args.worktree and args.head:
-            raise UsageError("compare: --worktree judges the working tree as the head: give no --head")
-        return Run(args).run()
+def run(args: argparse.Namespace) -> int:
+    if args.worktree and args.head:
+        raise UsageError("compare: --worktree judges the working tree as the head: give no --head")
+    return Run(args).run()
 
 
 def keep_names(tests: Sequence[str], pyproject: str | None) -> set[str]:
@@ -279,3 +271,6 @@ def attribution(measure: Any, base: Any, head: Any) -> list[dict[str, Any]]:
         for name in names[:FUNCTIONS]
         if h.get(name, 0) != b.get(name, 0)
     ]
+
+
+COMMAND = Command("compare", "compare a head revision with its base (the gate)", add_arguments, run, __doc__)

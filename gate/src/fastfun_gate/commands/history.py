@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from fastfun_gate import __version__, config, git, report
-from fastfun_gate.commands import options
+from fastfun_gate.commands import Command, options
 from fastfun_gate.compare import MEMORY
 from fastfun_gate.errors import Undecided, UsageError
 
@@ -207,40 +207,35 @@ def _show(args: argparse.Namespace) -> int:
     return 0
 
 
-class History:
-    NAME = "history"
-    HELP = "record counts in git notes, list their steps, draw them"
-    __doc__ = __doc__
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=type(parser))
+    record = actions.add_parser("record", help="count a revision and attach its figures as a git note")
+    record.add_argument("--rev", default="HEAD", help="the revision (default: HEAD)")
+    record.add_argument(
+        "--report", metavar="FILE", help="take the head's figures from a compare --json report instead"
+    )
+    record.add_argument("--out", default="gate-report", metavar="DIR", help="build logs and profiles")
+    options.add_repo(record)
+    options.add_install(record)
+    record.add_argument(
+        "--tests", metavar="'PYTEST ARGS'", help="pytest's arguments (default: the revision's)"
+    )
+    record.add_argument("--select", action="append", default=[], metavar="GLOB", help="only these benchmarks")
+    for name, does in (
+        ("show", "list every step of every benchmark"),
+        ("plot", "draw the counts into a PNG"),
+    ):
+        action = actions.add_parser(name, help=does)
+        action.add_argument("--rev", default="HEAD", help="whose first-parent history (default: HEAD)")
+        options.add_repo(action)
+        if name == "plot":
+            action.add_argument("-o", "--output", required=True, metavar="FILE.png")
 
-    @staticmethod
-    def add_arguments(parser: argparse.ArgumentParser) -> None:
-        actions = parser.add_subparsers(
-            dest="action", metavar="ACTION", required=True, parser_class=type(parser)
-        )
-        record = actions.add_parser("record", help="count a revision and attach its figures as a git note")
-        record.add_argument("--rev", default="HEAD", help="the revision (default: HEAD)")
-        record.add_argument(
-            "--report", metavar="FILE", help="take the head's figures from a compare --json report instead"
-        )
-        record.add_argument("--out", default="gate-report", metavar="DIR", help="build logs and profiles")
-        options.add_repo(record)
-        options.add_install(record)
-        record.add_argument(
-            "--tests", metavar="'PYTEST ARGS'", help="pytest's arguments (default: the revision's)"
-        )
-        record.add_argument(
-            "--select", action="append", default=[], metavar="GLOB", help="only these benchmarks"
-        )
-        for name, does in (
-            ("show", "list every step of every benchmark"),
-            ("plot", "draw the counts into a PNG"),
-        ):
-            action = actions.add_parser(name, help=does)
-            action.add_argument("--rev", default="HEAD", help="whose first-parent history (default: HEAD)")
-            options.add_repo(action)
-            if name == "plot":
-                action.add_argument("-o", "--output", required=True, metavar="FILE.png")
 
-    @staticmethod
-    def run(args: argparse.Namespace) -> int:
-        return _record(args) if args.action == "record" else _show(args)
+def run(args: argparse.Namespace) -> int:
+    return _record(args) if args.action == "record" else _show(args)
+
+
+COMMAND = Command(
+    "history", "record counts in git notes, list their steps, draw them", add_arguments, run, __doc__
+)

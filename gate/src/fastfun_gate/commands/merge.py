@@ -13,29 +13,24 @@ from pathlib import Path
 from typing import Any
 
 from fastfun_gate import compare, config, report
+from fastfun_gate.commands import Command
 from fastfun_gate.errors import UsageError
 
 SAME = ("base", "head", "threshold", "thresholds", "tripwire", "config")  # what shards must share
 
 
-class Merge:
-    NAME = "merge"
-    HELP = "merge the JSON reports of the shards of one comparison"
-    __doc__ = __doc__
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("reports", nargs="+", metavar="SHARD.json", help="the shards' --json reports")
+    parser.add_argument("--json", metavar="FILE", help="write the merged JSON report here")
+    parser.add_argument("--markdown", metavar="FILE", help="write the merged markdown report here")
 
-    @staticmethod
-    def add_arguments(parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("reports", nargs="+", metavar="SHARD.json", help="the shards' --json reports")
-        parser.add_argument("--json", metavar="FILE", help="write the merged JSON report here")
-        parser.add_argument("--markdown", metavar="FILE", help="write the merged markdown report here")
 
-    @staticmethod
-    def run(args: argparse.Namespace) -> int:
-        shards = [(Path(path), report.load(Path(path))) for path in args.reports]
-        merged = merge(shards)
-        print(report.text(merged))
-        report.write(merged, config.resolved(args.json), config.resolved(args.markdown))
-        return merged.verdict.exit_status
+def run(args: argparse.Namespace) -> int:
+    shards = [(Path(path), report.load(Path(path))) for path in args.reports]
+    merged = merge(shards)
+    print(report.text(merged))
+    report.write(merged, config.resolved(args.json), config.resolved(args.markdown))
+    return merged.verdict.exit_status
 
 
 def merge(shards: list[tuple[Path, dict[str, Any]]]) -> report.Report:
@@ -84,3 +79,8 @@ def merge(shards: list[tuple[Path, dict[str, Any]]]) -> report.Report:
         seconds=max(float(d.get("seconds", 0)) for d in ordered),
         accepted=first.get("accepted", []),
     )
+
+
+COMMAND = Command(
+    "merge", "merge the JSON reports of the shards of one comparison", add_arguments, run, __doc__
+)

@@ -4,6 +4,7 @@ measure module, the progress line."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import shutil
 import subprocess
 import sys
@@ -49,81 +50,60 @@ def repo_of(args: argparse.Namespace) -> Path:
     return Path(found.stdout.strip())
 
 
+# The flags over [tool.fastfun-gate]'s keys: flag, key (the attribute of config.Flags), metavar;
+# their help by key. A flag whose key is a list adds one item each time it is given. The first
+# five say how a build's venv is installed, the others what is measured and judged.
+FLAGS = (
+    ("--requirements", "requirements", "FILE"),
+    ("--constraint", "constraints", "FILE"),
+    ("--extra", "extras", "NAME"),
+    ("--group", "groups", "NAME"),
+    ("--with", "with_", "REQUIREMENT"),
+    ("--tests", "tests", "'PYTEST ARGS'"),
+    ("--threshold", "threshold", "FRACTION"),
+    ("--threshold-for", "thresholds", "GLOB=FRACTION"),
+    ("--tripwire", "tripwire", "RATIO|off"),
+    ("--select", "select", "GLOB"),
+)
+HELP = {
+    "requirements": "a pip requirements file, a path in the revision's tree",
+    "constraints": "a pip constraints file in the revision's tree, for the venv and the wheel's build",
+    "extras": "an extra of the project installed with its wheel",
+    "groups": "a PEP 735 dependency group of the revision's pyproject.toml",
+    "with_": "one more requirement, installed on both sides",
+    "tests": "pytest's arguments, one string (default: the project's testpaths; only benchmarks run)",
+    "threshold": "the largest accepted increase per benchmark (default 0.03: +3%%)",
+    "thresholds": "the threshold of benchmarks matching GLOB; first match wins",
+    "tripwire": "the time ratio that fails a benchmark (default 1.5), or off",
+    "select": "only benchmarks whose node id matches GLOB",
+}
+LISTS = {"requirements", "constraints", "extras", "groups", "with_", "thresholds", "select"}
+
+
+def _add_flags(group: argparse._ArgumentGroup, flags: Sequence[tuple[str, str, str]]) -> None:
+    for flag, key, metavar in flags:
+        text = HELP[key]
+        if key in LISTS:
+            group.add_argument(
+                flag, dest=key, action="append", default=[], metavar=metavar, help=f"{text} (repeatable)"
+            )
+        else:
+            kind = _number(flag) if key == "threshold" else str
+            group.add_argument(flag, dest=key, type=kind, metavar=metavar, help=text)
+
+
 def add_install(parser: argparse.ArgumentParser) -> None:
     """The flags of a build's test requirements ([tool.fastfun-gate] keys of the same names)."""
-    group = parser.add_argument_group("the measured venv (each flag replaces its [tool.fastfun-gate] key)")
-    group.add_argument(
-        "--requirements",
-        action="append",
-        default=[],
-        metavar="FILE",
-        help="a pip requirements file, a path in the revision's tree (repeatable)",
-    )
-    group.add_argument(
-        "--constraint",
-        dest="constraints",
-        action="append",
-        default=[],
-        metavar="FILE",
-        help="a pip constraints file, a path in the revision's tree, for the venv and the wheel's build (repeatable)",
-    )
-    group.add_argument(
-        "--extra",
-        dest="extras",
-        action="append",
-        default=[],
-        metavar="NAME",
-        help="an extra of the project installed with its wheel (repeatable)",
-    )
-    group.add_argument(
-        "--group",
-        dest="groups",
-        action="append",
-        default=[],
-        metavar="NAME",
-        help="a PEP 735 dependency group of the revision's pyproject.toml (repeatable)",
-    )
-    group.add_argument(
-        "--with",
-        dest="with_",
-        action="append",
-        default=[],
-        metavar="REQUIREMENT",
-        help="one more requirement, installed on both sides (repeatable)",
+    _add_flags(
+        parser.add_argument_group("the measured venv (each flag replaces its [tool.fastfun-gate] key)"),
+        FLAGS[:5],
     )
 
 
 def add_settings(parser: argparse.ArgumentParser) -> None:
     """The flags of the judging settings."""
-    group = parser.add_argument_group("what is measured and judged (each flag replaces its key)")
-    group.add_argument(
-        "--tests",
-        metavar="'PYTEST ARGS'",
-        help="pytest's arguments, one string (default: the project's testpaths; only benchmarks run)",
-    )
-    group.add_argument(
-        "--threshold",
-        type=_number("--threshold"),
-        metavar="FRACTION",
-        help="the largest accepted increase per benchmark (default 0.03: +3%%)",
-    )
-    group.add_argument(
-        "--threshold-for",
-        dest="thresholds",
-        action="append",
-        default=[],
-        metavar="GLOB=FRACTION",
-        help="the threshold of benchmarks matching GLOB (repeatable; first match wins)",
-    )
-    group.add_argument(
-        "--tripwire", metavar="RATIO|off", help="the time ratio that fails a benchmark (default 1.5), or off"
-    )
-    group.add_argument(
-        "--select",
-        action="append",
-        default=[],
-        metavar="GLOB",
-        help="only benchmarks whose node id matches GLOB (repeatable)",
+    _add_flags(
+        parser.add_argument_group("what is measured and judged (each flag replaces its key)"), FLAGS[5:]
     )
 
 
@@ -138,18 +118,9 @@ def _number(flag: str):  # type: ignore[no-untyped-def]
 
 
 def flags_of(args: argparse.Namespace) -> config.Flags:
-    return config.Flags(
-        tests=getattr(args, "tests", None),
-        requirements=args.requirements,
-        constraints=args.constraints,
-        extras=args.extras,
-        groups=args.groups,
-        with_=args.with_,
-        threshold=getattr(args, "threshold", None),
-        thresholds=getattr(args, "thresholds", []),
-        tripwire=getattr(args, "tripwire", None),
-        select=getattr(args, "select", []),
-    )
+    """The flags a command has, given or not (a command without a flag leaves its key alone)."""
+    fields = dataclasses.fields(config.Flags)
+    return config.Flags(**{f.name: getattr(args, f.name) for f in fields if hasattr(args, f.name)})
 
 
 def count_revision(
