@@ -84,13 +84,17 @@ def pytest_load_initial_conftests(early_config, parser, args):
     # Plugins are loaded and the arguments (addopts first) parsed once; appending here, before
     # any plugin acts on them (pytest-cov starts coverage in this very hook), makes them the
     # last word on their options.
+    #
+    # Parsed over a copy of the namespace pytest made, not afresh: pytest sets values of its own
+    # there before this hook (confcutdir, from the ini file's folder). Lost, pytest would
+    # collect from the filesystem's root down, listing / and /tmp, whose entries come and go
+    # with other processes: the parent's heap, and every address it hands the children, would
+    # change from run to run.
     known = early_config.known_args_namespace
     extra = [argument for dest, arguments in NEUTRALISE if hasattr(known, dest) for argument in arguments]
     if extra:
         args.extend(extra)
-        early_config.known_args_namespace = parser.parse_known_args(
-            args, namespace=copy.copy(early_config.option)
-        )
+        early_config.known_args_namespace = parser.parse_known_args(args, namespace=copy.copy(known))
     yield
 
 
@@ -380,6 +384,16 @@ class Counter(Meter):
         bridge = self.bridge
         # Bound before counting: a ctypes attribute is built on first access.
         zero, dump, start, stop = bridge.zero, bridge.dump, bridge.start, bridge.stop
+        overflows = bridge.heap_overflows
+        # From here the interpreter allocates from a heap of the bridge's, empty and at a fixed
+        # address: what an allocation costs, and where it lands, follows from the requests the
+        # measured code makes, not from the process's history (see bridge.c). A full
+        # collection first empties the interpreter's free lists (floats, tuples, lists, dicts):
+        # what they held would serve the calls' first requests instead of the heap.
+        gc.collect()
+        if bridge.heap_install() != 0:
+            child.error = "the measured heap could not be mapped at its fixed address"
+            return self.one(call)
         result = self.one(call)  # warm-up: imports, first-call caches, lazily built tables
         for _ in range(warmup):
             self.one(call)
@@ -400,10 +414,14 @@ class Counter(Meter):
                 self.calls(call, calls)
                 dump(phase_tag)
             stop()
+            overflowed = overflows()
             memory = self.memory(call, k)
         finally:
             if was_enabled:
                 gc.enable()
+        if overflowed:
+            child.error = "the measured calls outgrew the measured heap (64 GiB): not counted exactly"
+            return result
         child.measured = {
             "calls": k,
             "calibration": cost,
@@ -506,6 +524,9 @@ class Bridge:
             library.gate_mem_resume,
         )
         self.mem_blocks, self.mem_bytes = library.gate_mem_blocks, library.gate_mem_bytes
+        self.heap_install = library.gate_heap_install
+        self.heap_overflows = library.gate_heap_overflows
+        self.heap_overflows.restype = ctypes.c_ulonglong
         self.mem_blocks.restype = self.mem_bytes.restype = ctypes.c_ulonglong
         self.fork_each = library.gate_fork_each
         self.fork_each.argtypes = [
