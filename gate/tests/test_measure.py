@@ -132,17 +132,11 @@ def shard(python: Path, work: Path) -> dict[str, measure.Measured]:
     return count(work, python, work / "base" / "tree", TESTS, shard=(1, 2), out=work / "shard")
 
 
-# Two runs that should agree, agree to within this: the measured child's heap is forked from
-# a parent whose state still varies a little from run to run (which cached strings an import
-# made, when a collection ran), and pymalloc's pool states move a count by a few instructions
-# per call (seen here: 4 and 8 of 157,000, i.e. 0.005%).
-NOISE = 16  # instructions per call, or 0.01% where that is more
-
-
 def agree(a: int | None, b: int | None) -> bool:
-    if a is None or b is None:
-        return a == b
-    return abs(a - b) <= max(NOISE, a // 10_000)
+    # Exactly: the measured calls allocate from a heap of their own (the process's history
+    # left pymalloc's pools and glibc's bins in states that moved a count by a few
+    # instructions per call), and the parent's state no longer varies from run to run.
+    return a == b
 
 
 def disagreeing(
