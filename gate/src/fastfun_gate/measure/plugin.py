@@ -18,7 +18,9 @@ a whole call of the test function, as pytest-codspeed does.
 Modes (``run.json``):
 - ``collect``: write the benchmarks' node ids to ``out/names.json`` and stop.
 - ``count`` (under ``valgrind --tool=callgrind --instr-atstart=no``): the bridge forks a child
-  per benchmark that ``out/plan`` selects. The child warms the call up, calibrates k, then
+  per benchmark that ``out/plan`` selects. The child switches the interpreter to the bridge's
+  measured heap (empty, at a fixed address: no allocation's cost or address depends on the
+  process's history), warms the call up, calibrates k, then
   with instrumentation on dumps a profile of 0 calls and one of k calls through the same code;
   then, uninstrumented, counts allocations and retained bytes the same 0-vs-k way. It writes
   ``out/results/INDEX.json``; the dumps are named by their tags.
@@ -404,8 +406,10 @@ class Counter(Meter):
         # measured code makes, not from the process's history (see bridge.c). A full
         # collection first empties the interpreter's free lists (floats, tuples, lists, dicts):
         # what they held would serve the calls' first requests instead of the heap.
+        # (Not on a free-threaded build: the heap's free lists rely on the GIL.)
         gc.collect()
-        if bridge.heap_install() != 0:
+        gil = getattr(sys, "_is_gil_enabled", lambda: True)()
+        if gil and bridge.heap_install() != 0:
             child.error = "the measured heap could not be mapped at its fixed address"
             return self.one(call)
         result = self.one(call)  # warm-up: imports, first-call caches, lazily built tables
