@@ -189,19 +189,26 @@ static inline size_t class_of(size_t size, size_t *capacity) {
     return SMALL_LIMIT / 16 + (size_t)bits - 12; /* 2^13 -> SMALL_LIMIT / 16 + 1 */
 }
 
+static void *heap_overflow(void *ctx, size_t size) {
+    /* Out of room: the wrapped allocator's (its cost is history's again; counted, so that a
+     * run can say so). */
+    PyMemAllocatorEx *wrapped = ctx;
+    heap_overflows++;
+    return wrapped->malloc(wrapped->ctx, size);
+}
+
 static void *heap_malloc(void *ctx, size_t size) {
+    if (size > HEAP_SIZE) {
+        return heap_overflow(ctx, size);
+    }
     size_t capacity, klass = class_of(size, &capacity);
     void *block = free_blocks[klass];
     if (block != NULL) {
         free_blocks[klass] = *(void **)block;
         return block;
     }
-    if (size > HEAP_SIZE || (size_t)(heap_end - heap_top) < capacity + sizeof(block_header)) {
-        /* Out of room: the wrapped allocator's (its cost is history's again; counted, so that
-         * a run can say so). */
-        PyMemAllocatorEx *wrapped = ctx;
-        heap_overflows++;
-        return wrapped->malloc(wrapped->ctx, size);
+    if ((size_t)(heap_end - heap_top) < capacity + sizeof(block_header)) {
+        return heap_overflow(ctx, size);
     }
     block_header *header = (block_header *)heap_top;
     header->capacity = capacity;
@@ -241,8 +248,8 @@ static void *heap_realloc(void *ctx, void *ptr, size_t size) {
         return wrapped->realloc(wrapped->ctx, ptr, size);
     }
     block_header *header = (block_header *)ptr - 1;
-    size_t capacity, klass = class_of(size, &capacity);
-    if (klass == header->klass) {
+    size_t capacity;
+    if (size <= HEAP_SIZE && class_of(size, &capacity) == header->klass) {
         return ptr;
     }
     void *moved = heap_malloc(ctx, size);
