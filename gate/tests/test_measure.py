@@ -132,17 +132,11 @@ def shard(python: Path, work: Path) -> dict[str, measure.Measured]:
     return count(work, python, work / "base" / "tree", TESTS, shard=(1, 2), out=work / "shard")
 
 
-# Two runs that should agree, agree to within this: the measured child's heap is forked from
-# a parent whose state still varies a little from run to run (which cached strings an import
-# made, when a collection ran), and pymalloc's pool states move a count by a few instructions
-# per call (seen here: 4 and 8 of 157,000, i.e. 0.005%).
-NOISE = 16  # instructions per call, or 0.01% where that is more
-
-
 def agree(a: int | None, b: int | None) -> bool:
-    if a is None or b is None:
-        return a == b
-    return abs(a - b) <= max(NOISE, a // 10_000)
+    # Exactly: the measured calls allocate from a heap of their own (the process's history
+    # left pymalloc's pools and glibc's bins in states that moved a count by a few
+    # instructions per call), and the parent's state no longer varies from run to run.
+    return a == b
 
 
 def disagreeing(
@@ -262,6 +256,50 @@ def test_a_shard_counts_as_the_whole_suite_does_and_shards_partition_it(
     assert disagreeing(shard, full) == {}
     for shards in (2, 3, 5):
         assert all(1 <= measure.shard_of(name, shards) <= shards for name in full)
+
+
+HEAP_SUITE = """
+import pytest
+
+# The heap as the history before a benchmark leaves it: a different number of objects of
+# many sizes held (the benchmark's setup, other code, a longer path). None of it is the call's.
+@pytest.mark.parametrize("held", [0, 1, 2, 3, 5, 8, 13, 21, 100, 1000])
+def test_allocating(benchmark, held):
+    kept = [[None] * (i % 40) for i in range(held)] + [bytearray(i * 50) for i in range(held % 30)]
+    benchmark(lambda: [str(i) * (i % 9) for i in range(300)] + [bytearray(i * 100) for i in range(20)])
+    assert kept is not None
+"""
+
+
+def test_the_heap_that_history_leaves_does_not_move_a_count(python: Path, tmp_path: Path) -> None:
+    # Before, one call here cost more or less whether pymalloc's pool of a size class had room
+    # (else a fresh pool taken and given back on every call), what glibc's bins held, and
+    # where the blocks landed; the same work read counts a few instructions per call apart.
+    # Also: the place's parent has a conftest.py that pytest must not load (it did when the
+    # plugin's re-parse of the options lost pytest's confcutdir, and then collected from the
+    # filesystem's root down: / and /tmp listed, their changing entries on the heap).
+    tree = tmp_path / "tree"
+    (tree / "tests").mkdir(parents=True)
+    (tree / "tests" / "test_heap.py").write_text(HEAP_SUITE)
+    (tree / "pytest.ini").write_text("[pytest]\naddopts = -n 2 -p no:randomly\n")
+    above = tmp_path / "above"
+    above.mkdir()
+    (above / "conftest.py").write_text("raise RuntimeError('a conftest above the tree was loaded')\n")
+    saved = os.environ.get(harness.PLACE_VARIABLE)
+    os.environ[harness.PLACE_VARIABLE] = str(above / "place")
+    try:
+        counts = measure.count(python, tree, TESTS, out=tmp_path / "out")
+    finally:
+        if saved is None:
+            del os.environ[harness.PLACE_VARIABLE]
+        else:
+            os.environ[harness.PLACE_VARIABLE] = saved
+    assert len(counts) == 10 and all(counted.error is None for counted in counts.values()), counts
+    figures = {
+        (c.instructions, c.calls, c.allocated_blocks, c.allocated_bytes, c.retained_bytes)
+        for c in counts.values()
+    }
+    assert len(figures) == 1, sorted(figures)
 
 
 # ---- timing, failures of the harness ---------------------------------------------------------

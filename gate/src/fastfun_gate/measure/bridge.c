@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <valgrind/callgrind.h>
@@ -141,6 +142,155 @@ unsigned long long gate_mem_bytes(void) { return bytes; }
 /* Around a pedantic setup: its allocations are not the measured call's. */
 void gate_mem_pause(void) { counting = 0; }
 void gate_mem_resume(void) { counting = 1; }
+
+/* ---- the measured heap.
+ *
+ * What an allocation costs under pymalloc and glibc's malloc depends on the state the process's
+ * whole history left them in: whether a pool of the size class has a free block or a call must
+ * take a fresh pool (and give it back when it empties, on every call), what a tcache bin or a
+ * free list holds, and the blocks' addresses (memcpy's path depends on their alignment, a hash
+ * by identity on all of their bits). That history differs from run to run, between base and
+ * head, and with the path, environment or selection: measured, it moved counts by up to 1%.
+ *
+ * So the measured child allocates, from its first warm-up call on, from a heap of its own
+ * (the interpreter's MEM and OBJ domains, which hold the GIL): a region at a fixed address,
+ * empty when installed, carved by a bump pointer into blocks of size classes with a LIFO free
+ * list each. A block's cost and address then depend only on the sequence of requests since the
+ * install, which is the measured code's own. A block allocated before the install is freed and
+ * resized by the allocator it came from.
+ */
+#define HEAP_AT ((char *)0x3f0000000000)
+#define HEAP_SIZE ((size_t)64 << 30) /* reserved, not committed */
+#define SMALL_LIMIT 4096              /* 16-byte classes up to here, powers of two above */
+#define CLASSES (SMALL_LIMIT / 16 + 64)
+
+typedef struct {
+    size_t capacity; /* bytes usable, a multiple of 16 */
+    size_t klass;
+} block_header; /* 16 bytes: blocks stay 16-byte aligned */
+
+static char *heap_start, *heap_top, *heap_end;
+static void *free_blocks[CLASSES];
+static PyMemAllocatorEx heap_wrapped[2]; /* MEM, OBJ: for blocks from before the install */
+static unsigned long long heap_overflows;
+
+static inline int in_heap(const void *ptr) {
+    return (const char *)ptr >= heap_start && (const char *)ptr < heap_end;
+}
+
+static inline size_t class_of(size_t size, size_t *capacity) {
+    if (size <= SMALL_LIMIT) {
+        size_t klass = size <= 16 ? 1 : (size + 15) >> 4;
+        *capacity = klass << 4;
+        return klass;
+    }
+    int bits = 64 - __builtin_clzll((unsigned long long)(size - 1)); /* 2^bits >= size */
+    *capacity = (size_t)1 << bits;
+    return SMALL_LIMIT / 16 + (size_t)bits - 12; /* 2^13 -> SMALL_LIMIT / 16 + 1 */
+}
+
+static void *heap_overflow(void *ctx, size_t size) {
+    /* Out of room: the wrapped allocator's (its cost is history's again; counted, so that a
+     * run can say so). */
+    PyMemAllocatorEx *wrapped = ctx;
+    heap_overflows++;
+    return wrapped->malloc(wrapped->ctx, size);
+}
+
+static void *heap_malloc(void *ctx, size_t size) {
+    if (size > HEAP_SIZE) {
+        return heap_overflow(ctx, size);
+    }
+    size_t capacity, klass = class_of(size, &capacity);
+    void *block = free_blocks[klass];
+    if (block != NULL) {
+        free_blocks[klass] = *(void **)block;
+        return block;
+    }
+    if ((size_t)(heap_end - heap_top) < capacity + sizeof(block_header)) {
+        return heap_overflow(ctx, size);
+    }
+    block_header *header = (block_header *)heap_top;
+    header->capacity = capacity;
+    header->klass = klass;
+    heap_top += capacity + sizeof(block_header);
+    return header + 1;
+}
+
+static void *heap_calloc(void *ctx, size_t nelem, size_t elsize) {
+    if (elsize != 0 && nelem > (size_t)-1 / elsize) {
+        return NULL;
+    }
+    void *block = heap_malloc(ctx, nelem * elsize);
+    if (block != NULL) {
+        memset(block, 0, nelem * elsize);
+    }
+    return block;
+}
+
+static void heap_free(void *ctx, void *ptr) {
+    if (in_heap(ptr)) {
+        size_t klass = ((block_header *)ptr - 1)->klass;
+        *(void **)ptr = free_blocks[klass];
+        free_blocks[klass] = ptr;
+        return;
+    }
+    PyMemAllocatorEx *wrapped = ctx;
+    wrapped->free(wrapped->ctx, ptr);
+}
+
+static void *heap_realloc(void *ctx, void *ptr, size_t size) {
+    if (ptr == NULL) {
+        return heap_malloc(ctx, size);
+    }
+    if (!in_heap(ptr)) {
+        PyMemAllocatorEx *wrapped = ctx;
+        return wrapped->realloc(wrapped->ctx, ptr, size);
+    }
+    block_header *header = (block_header *)ptr - 1;
+    size_t capacity;
+    if (size <= HEAP_SIZE && class_of(size, &capacity) == header->klass) {
+        return ptr;
+    }
+    void *moved = heap_malloc(ctx, size);
+    if (moved == NULL) {
+        return NULL;
+    }
+    memcpy(moved, ptr, size < header->capacity ? size : header->capacity);
+    heap_free(ctx, ptr);
+    return moved;
+}
+
+/* Installs the measured heap once (the GIL held): 0, or -1 when the region cannot be mapped
+ * at its address (the domains are then left as they are). */
+int gate_heap_install(void) {
+    static int installed = 0;
+    if (installed) {
+        return installed > 0 ? 0 : -1;
+    }
+    void *region = mmap(HEAP_AT, HEAP_SIZE, PROT_READ | PROT_WRITE,
+                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (region != (void *)HEAP_AT) {
+        if (region != MAP_FAILED) {
+            munmap(region, HEAP_SIZE);
+        }
+        installed = -1;
+        return -1;
+    }
+    installed = 1;
+    heap_start = heap_top = region;
+    heap_end = heap_start + HEAP_SIZE;
+    PyMemAllocatorDomain domains[2] = {PYMEM_DOMAIN_MEM, PYMEM_DOMAIN_OBJ};
+    for (int i = 0; i < 2; i++) {
+        PyMem_GetAllocator(domains[i], &heap_wrapped[i]);
+        PyMemAllocatorEx heap = {&heap_wrapped[i], heap_malloc, heap_calloc, heap_realloc, heap_free};
+        PyMem_SetAllocator(domains[i], &heap);
+    }
+    return 0;
+}
+
+/* Requests the measured heap could not serve (it was full). */
+unsigned long long gate_heap_overflows(void) { return heap_overflows; }
 
 /* ---- the fork loop.
  *

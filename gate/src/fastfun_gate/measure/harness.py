@@ -163,6 +163,11 @@ class Run:
             PLUGIN_MODULE,
             "-o",
             f"cache_dir={self.folder / 'home' / 'pytest-cache'}",
+            # pytest's faulthandler_timeout starts a watchdog thread at every test: it starts
+            # whenever valgrind schedules it, often inside a measured phase (seen: its thread
+            # start and first malloc, 4,000 instructions, in one side's count of a yarl A/A).
+            "-o",
+            "faulthandler_timeout=0",
             *pytest_args,
             # pytest's capture files are opened once and shared by every forked child: what one
             # child printed would reach the next one's heap.

@@ -18,7 +18,9 @@ a whole call of the test function, as pytest-codspeed does.
 Modes (``run.json``):
 - ``collect``: write the benchmarks' node ids to ``out/names.json`` and stop.
 - ``count`` (under ``valgrind --tool=callgrind --instr-atstart=no``): the bridge forks a child
-  per benchmark that ``out/plan`` selects. The child warms the call up, calibrates k, then
+  per benchmark that ``out/plan`` selects. The child switches the interpreter to the bridge's
+  measured heap (empty, at a fixed address: no allocation's cost or address depends on the
+  process's history), warms the call up, calibrates k, then
   with instrumentation on dumps a profile of 0 calls and one of k calls through the same code;
   then, uninstrumented, counts allocations and retained bytes the same 0-vs-k way. It writes
   ``out/results/INDEX.json``; the dumps are named by their tags.
@@ -33,12 +35,28 @@ import gc
 import json
 import math
 import os
+import random
 import sys
 import time
 import tracemalloc
 from typing import Any
 
 import pytest
+
+# A Random() seeded from the OS, drawn from before the fork, makes the parent's heap differ from
+# run to run, and with it every address the children start from (seen: Hypothesis's pytest
+# plugin shuffles the modules it scans for constants during collection with one). Unseeded
+# generators get a fixed seed in the measured interpreter; a child reseeds (see reseed).
+FIXED_SEED = 0
+_seed = random.Random.seed
+
+
+def _fixed_seed(self, a=None, version=2):
+    _seed(self, FIXED_SEED if a is None else a, version)
+
+
+random.Random.seed = _fixed_seed  # type: ignore[method-assign]
+random.seed(FIXED_SEED)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "out")
@@ -84,13 +102,17 @@ def pytest_load_initial_conftests(early_config, parser, args):
     # Plugins are loaded and the arguments (addopts first) parsed once; appending here, before
     # any plugin acts on them (pytest-cov starts coverage in this very hook), makes them the
     # last word on their options.
+    #
+    # Parsed over a copy of the namespace pytest made, not afresh: pytest sets values of its own
+    # there before this hook (confcutdir, from the ini file's folder). Lost, pytest would
+    # collect from the filesystem's root down, listing / and /tmp, whose entries come and go
+    # with other processes: the parent's heap, and every address it hands the children, would
+    # change from run to run.
     known = early_config.known_args_namespace
     extra = [argument for dest, arguments in NEUTRALISE if hasattr(known, dest) for argument in arguments]
     if extra:
         args.extend(extra)
-        early_config.known_args_namespace = parser.parse_known_args(
-            args, namespace=copy.copy(early_config.option)
-        )
+        early_config.known_args_namespace = parser.parse_known_args(args, namespace=copy.copy(known))
     yield
 
 
@@ -243,10 +265,8 @@ def pytest_runtest_logreport(report):
 
 
 def reseed():
-    # A fork reseeds `random` from the OS; a benchmark drawing from it must see the same
-    # numbers on every run (pytest-randomly, when loaded, reseeds again with its fixed seed).
-    import random
-
+    # A fork reseeds `random` (to FIXED_SEED here); a benchmark drawing from it must see the
+    # same numbers on every run (pytest-randomly, when loaded, reseeds again with its fixed seed).
     random.seed(0)
     numpy = sys.modules.get("numpy")
     if numpy is not None:
@@ -380,6 +400,18 @@ class Counter(Meter):
         bridge = self.bridge
         # Bound before counting: a ctypes attribute is built on first access.
         zero, dump, start, stop = bridge.zero, bridge.dump, bridge.start, bridge.stop
+        overflows = bridge.heap_overflows
+        # From here the interpreter allocates from a heap of the bridge's, empty and at a fixed
+        # address: what an allocation costs, and where it lands, follows from the requests the
+        # measured code makes, not from the process's history (see bridge.c). A full
+        # collection first empties the interpreter's free lists (floats, tuples, lists, dicts):
+        # what they held would serve the calls' first requests instead of the heap.
+        # (Not on a free-threaded build: the heap's free lists rely on the GIL.)
+        gc.collect()
+        gil = getattr(sys, "_is_gil_enabled", lambda: True)()
+        if gil and bridge.heap_install() != 0:
+            child.error = "the measured heap could not be mapped at its fixed address"
+            return self.one(call)
         result = self.one(call)  # warm-up: imports, first-call caches, lazily built tables
         for _ in range(warmup):
             self.one(call)
@@ -400,10 +432,14 @@ class Counter(Meter):
                 self.calls(call, calls)
                 dump(phase_tag)
             stop()
+            overflowed = overflows()
             memory = self.memory(call, k)
         finally:
             if was_enabled:
                 gc.enable()
+        if overflowed:
+            child.error = "the measured calls outgrew the measured heap (64 GiB): not counted exactly"
+            return result
         child.measured = {
             "calls": k,
             "calibration": cost,
@@ -506,6 +542,9 @@ class Bridge:
             library.gate_mem_resume,
         )
         self.mem_blocks, self.mem_bytes = library.gate_mem_blocks, library.gate_mem_bytes
+        self.heap_install = library.gate_heap_install
+        self.heap_overflows = library.gate_heap_overflows
+        self.heap_overflows.restype = ctypes.c_ulonglong
         self.mem_blocks.restype = self.mem_bytes.restype = ctypes.c_ulonglong
         self.fork_each = library.gate_fork_each
         self.fork_each.argtypes = [
