@@ -35,8 +35,9 @@ FORMS = "tests/test_forms.py::"
 OUTCOMES = "tests/test_outcomes.py::"
 LARGE = 2000  # SIZES[-1] of test_forms.py
 # What a form adds to the call form's count, at most: its own calls around the work (the
-# work itself, at the larger size, is about 157,000 instructions).
-FORM_OVERHEAD = 3000
+# work itself, at the larger size, is about 157,000 instructions). Measured here with the
+# measured calls' own heap: 3,246 to 3,419 (CPython 3.11, 3.12), 2% of the work.
+FORM_OVERHEAD = 4000
 
 pytestmark = pytest.mark.skipif(
     shutil.which("valgrind") is None or shutil.which("cc") is None,

@@ -137,13 +137,15 @@ def build(
 _BOILERPLATE = re.compile(
     r"^\s*(note:|hint:|\u00d7|\u2570\u2500>|\u2502|\[end of output\]|error: [a-z-]+$|\$ )"
 )
+# Colour (pip and compilers colour their output under FORCE_COLOR, as CI runners often set it)
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 _DIAGNOSTIC = re.compile(r"^\s*(\S+:\d+(:\d+)?: .*|ERROR: .*)$")
 
 
 def failure_lines(log_text: str, count: int = 3) -> str:
     """The last lines of a failed build's log that say why, on one line: the compiler's or
     pip's last diagnostics, else the last lines that are not pip's boilerplate."""
-    lines = [line.strip() for line in log_text.splitlines() if line.strip()]
+    lines = [line.strip() for line in _ANSI.sub("", log_text).splitlines() if line.strip()]
     found = [line for line in lines if _DIAGNOSTIC.match(line)]
     if not found:
         found = [line for line in lines if not _BOILERPLATE.match(line)]
