@@ -183,12 +183,13 @@ def test_the_count_grows_with_the_work_exactly(full: dict[str, measure.Measured]
     assert 20 < per_item < 200, per_item
     # What is not the loop is the call's fixed cost: small, the same at both sizes.
     assert 0 <= 2 * small.instructions - large.instructions < FORM_OVERHEAD
-    # listiter_next runs once per item: its figure per call is exact, item for item.
+    # listiter_next runs once per item: its figure per call is exact, item for item. CPython
+    # 3.12+ iterates a list inside the eval loop (FOR_ITER_LIST), with no such function to read.
     assert small.profile is not None and large.profile is not None
-    step = (
-        measure.functions(large.profile)["listiter_next"] - measure.functions(small.profile)["listiter_next"]
-    )
-    assert step > 0 and step % (LARGE - 1000) == 0, step
+    before, after = measure.functions(small.profile, limit=0), measure.functions(large.profile, limit=0)
+    if sys.version_info < (3, 12):
+        step = after["listiter_next"] - before["listiter_next"]
+        assert step > 0 and step % (LARGE - 1000) == 0, step
     top = measure.functions(large.profile, limit=3)
     assert len(top) == 3 and list(top.values()) == sorted(top.values(), reverse=True)
 
