@@ -53,7 +53,7 @@ def gate_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]
 GROUPS = {"test_measure.py": "measure", "slow_run": "slow_run"}
 # Fixtures of the tests that build or count: these start first (in pytest-randomly's order),
 # and the tests of a fraction of a second fill the workers' ends.
-COSTLY = {"pure", "compiled", "python"}
+COSTLY = {"pure", "compiled", "bare", "python"}
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
@@ -88,6 +88,12 @@ def pure(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]
 def compiled(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
     repo = tmp_path_factory.mktemp("compiled") / "repo"
     return repo, projects.c_project(repo)
+
+
+@pytest.fixture(scope="session")
+def bare(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    repo = tmp_path_factory.mktemp("bare") / "repo"
+    return repo, projects.bare_project(repo)
 
 
 @dataclass

@@ -240,3 +240,38 @@ def c_project(repo: Path) -> dict[str, str]:
         **C_TESTS,
     }
     return project(repo, files, "the compiled project", C_COMMITS)
+
+
+# A project that declares its test requirements only as a PEP 735 dependency group, built by
+# flit_core, with no [tool.fastfun-gate] table and no testpaths: the gate gets pytest and
+# pytest-benchmark only from --group or --with.
+BARE_PYPROJECT = (
+    PROJECT.format(requires="flit_core==3.12.0", backend="flit_core.buildapi", name="barepkg")
+    + """
+    description = "a bare project"
+
+    [dependency-groups]
+    bench = ["pytest==9.0.3", "pytest-benchmark==5.3.1"]
+    """
+)
+BARE_WITH = ["pytest==9.0.3", "pytest-benchmark==5.3.1"]  # the group's requirements, as --with
+BARE_TESTS = """
+    import barepkg
+
+
+    def test_spin(benchmark):
+        assert benchmark(barepkg.spin, 100) == 4950
+    """
+BARE_HANG = """
+
+    def test_forever(benchmark):
+        benchmark(barepkg.forever)
+    """
+
+
+def bare_project(repo: Path) -> dict[str, str]:
+    """The bare project: base, and hang (a benchmark that never returns)."""
+    code = '"""A bare project."""\n\n\ndef spin(n):\n    return sum(range(n))\n\n\ndef forever():\n    while True:\n        pass\n'
+    files = {"pyproject.toml": BARE_PYPROJECT, "barepkg/__init__.py": code, "tests/test_spin.py": BARE_TESTS}
+    hang = textwrap.dedent(BARE_TESTS).lstrip() + textwrap.dedent(BARE_HANG)
+    return project(repo, files, "the bare project", [("hang", "a benchmark that hangs", {"tests/test_spin.py": hang}, "hang", "main")])

@@ -198,3 +198,21 @@ def test_a_sleep_that_instructions_cannot_see_trips_the_time_tripwire(gate, pure
     assert (row["status"], row["reasons"]) == ("regression", ["time"])
     assert row["time"]["ratio"] > 10
     assert result.row("test_words[50]")["status"] == "ok"
+
+
+def test_test_requirements_by_group_or_by_with_count_alike_and_a_hang_fails_alone(gate, bare):
+    """The bare project has no settings: its pytest and pytest-benchmark come only from a
+    flag. A benchmark that never returns fails after --timeout, in one line, and the others
+    are still counted."""
+    repo, commits = bare
+    by_group = compare(gate, repo, commits["base"], commits["base"], "--group", "bench")
+    assert by_group.status == 0, by_group.err
+    with_ = [item for requirement in projects.BARE_WITH for item in ("--with", requirement)]
+    hung = compare(gate, repo, commits["base"], commits["hang"], *with_, "--timeout", "3")
+    assert hung.status == 2, hung.err
+    assert by_group.row("test_spin")["base"] == hung.row("test_spin")["base"] == hung.row("test_spin")["head"]
+    assert hung.row("test_spin")["status"] == "ok"
+    forever = hung.row("test_forever")
+    assert forever["status"] == "failed" and forever["head"] is None
+    assert "timed out after 3 s" in forever["error"]
+    assert "test_forever" in hung.err.splitlines()[-1]

@@ -19,6 +19,7 @@ TABLE = {
     "thresholds": {"tests/test_big.py::*": 0.1},
     "tripwire": False,
     "select": ["tests/*"],
+    "timeout": 120,
 }
 
 
@@ -28,7 +29,7 @@ def test_every_key_is_read() -> None:
     assert read.install == config.Install(
         ("requirements/test.txt",), ("constraints.txt",), ("test",), ("bench",), ("pytest-benchmark",)
     )
-    assert (read.threshold, read.tripwire, read.select) == (0.05, None, ("tests/*",))
+    assert (read.threshold, read.tripwire, read.select, read.timeout) == (0.05, None, ("tests/*",), 120)
     assert read.threshold_for("tests/test_big.py::test_a[1]") == 0.1
     assert read.threshold_for("tests/test_small.py::test_a") == 0.05
     assert set(TABLE) == set(config.KEYS)
@@ -46,11 +47,12 @@ def test_every_flag_replaces_its_key() -> None:
         thresholds=["*::test_a=0.5"],
         tripwire="2",
         select=["s"],
+        timeout="30",
     )
     got = config.merged(config.parse(TABLE, "pyproject.toml"), flags)
     assert got.tests == ("other",)
     assert got.install == config.Install(("r.txt",), ("c.txt",), ("x",), ("g",), ("w",))
-    assert (got.threshold, got.tripwire, got.select) == (0.2, 2.0, ("s",))
+    assert (got.threshold, got.tripwire, got.select, got.timeout) == (0.2, 2.0, ("s",), 30)
     assert got.threshold_for("tests/test_big.py::test_a") == 0.5  # the flag's glob first
 
 
@@ -62,6 +64,8 @@ def test_every_flag_replaces_its_key() -> None:
         ({"tripwire": 0.5}, "tripwire: expected a time ratio above 1"),
         ({"extras": [1]}, "extras: expected a list of strings"),
         ({"thresholds": [1]}, "thresholds: expected a table"),
+        ({"timeout": 0.5}, "timeout: expected whole seconds"),
+        ({"timeout": "ten"}, "timeout: expected whole seconds"),
     ],
 )
 def test_a_bad_key_is_named_in_one_line(table, says) -> None:  # type: ignore[no-untyped-def]

@@ -13,6 +13,7 @@ The base's table, not the head's: a pull request cannot loosen the check that ju
     threshold = 0.03                      # the largest accepted increase, as a fraction
     tripwire = 1.5                        # time ratio that fails a benchmark, or false
     select = ["tests/test_x.py::*"]      # only benchmarks matching one of these globs
+    timeout = 600                         # seconds a benchmark may take under callgrind
     [tool.fastfun-gate.thresholds]
     "tests/test_big.py::*" = 0.10         # the first glob that matches a benchmark wins
 """
@@ -38,6 +39,7 @@ from fastfun_gate.errors import UsageError
 TABLE = "fastfun-gate"
 DEFAULT_THRESHOLD = 0.03
 DEFAULT_TRIPWIRE = 1.5  # wall time on a shared 2-core machine: 1.7x was seen between identical builds
+DEFAULT_TIMEOUT = 600.0  # seconds per benchmark under callgrind, which runs code about 50x slower
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,7 @@ class Config:
     thresholds: tuple[tuple[str, float], ...] = ()  # (glob, threshold), first match wins
     tripwire: float | None = DEFAULT_TRIPWIRE  # None: off
     select: tuple[str, ...] = ()
+    timeout: float = DEFAULT_TIMEOUT  # seconds per benchmark, counted; past it the benchmark fails
     source: str = "defaults"  # where the settings came from, for the report
 
     def threshold_for(self, name: str) -> float:
@@ -98,6 +101,24 @@ def _strings(value: object, where: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(item, str) and item for item in value):
         raise UsageError(f"{where}: expected a list of strings, got {value!r}")
     return tuple(value)
+
+
+def timeout_of(value: object, where: str) -> float:
+    """Seconds, a whole number from 1 (the hang limit is an alarm of whole seconds)."""
+    seconds = value
+    if isinstance(value, str):
+        try:
+            seconds = float(value)
+        except ValueError:
+            pass
+    if (
+        isinstance(seconds, bool)
+        or not isinstance(seconds, (int, float))
+        or not 1 <= seconds < 2**31
+        or seconds % 1
+    ):
+        raise UsageError(f"{where}: expected whole seconds such as 600, got {value!r}")
+    return float(seconds)
 
 
 def tripwire_of(value: object, where: str) -> float | None:
@@ -148,6 +169,7 @@ KEYS = (
     "thresholds",
     "tripwire",
     "select",
+    "timeout",
 )
 
 
@@ -181,6 +203,7 @@ def parse(table: dict[str, Any], source: str) -> Config:
         ),
         tripwire=tripwire_of(table.get("tripwire", DEFAULT_TRIPWIRE), where("tripwire")),
         select=_strings(table.get("select", []), where("select")),
+        timeout=timeout_of(table.get("timeout", DEFAULT_TIMEOUT), where("timeout")),
         source=source if table else "defaults",
     )
 
@@ -199,6 +222,7 @@ class Flags:
     thresholds: list[str] = field(default_factory=list)  # GLOB=X
     tripwire: str | None = None
     select: list[str] = field(default_factory=list)
+    timeout: str | None = None
 
 
 def merged(config: Config, flags: Flags) -> Config:
@@ -229,6 +253,8 @@ def merged(config: Config, flags: Flags) -> Config:
         changes["tripwire"] = tripwire_of(flags.tripwire, "--tripwire")
     if flags.select:
         changes["select"] = tuple(flags.select)
+    if flags.timeout is not None:
+        changes["timeout"] = timeout_of(flags.timeout, "--timeout")
     return dataclasses.replace(config, **changes)
 
 

@@ -171,6 +171,7 @@ class Run:
                 select=[config.as_fnmatch(g) for g in settings.select],
                 shard=self.shard,
                 out=self.out / side,
+                timeout=settings.timeout,
             )
             return counted
 

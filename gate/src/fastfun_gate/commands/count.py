@@ -51,6 +51,7 @@ def run(args: argparse.Namespace) -> int:
             list(settings.tests),
             select=[config.as_fnmatch(glob) for glob in settings.select],
             out=Path(args.out).resolve(),
+            timeout=settings.timeout,
         )
     except measure.MeasureError as error:
         raise Undecided(f"the measuring harness could not run: {error}") from None

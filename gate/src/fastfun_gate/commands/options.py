@@ -64,6 +64,7 @@ FLAGS = (
     ("--threshold-for", "thresholds", "GLOB=FRACTION"),
     ("--tripwire", "tripwire", "RATIO|off"),
     ("--select", "select", "GLOB"),
+    ("--timeout", "timeout", "SECONDS"),
 )
 HELP = {
     "requirements": "a pip requirements file, a path in the revision's tree",
@@ -76,6 +77,7 @@ HELP = {
     "thresholds": "the threshold of benchmarks matching GLOB; first match wins",
     "tripwire": "the time ratio that fails a benchmark (default 1.5), or off",
     "select": "only benchmarks whose node id matches GLOB",
+    "timeout": "seconds a benchmark may take under callgrind before it fails (default 600)",
 }
 LISTS = {"requirements", "constraints", "extras", "groups", "with_", "thresholds", "select"}
 
@@ -153,6 +155,7 @@ def count_revision(
                 tests,
                 select=tuple(config.as_fnmatch(glob) for glob in select),
                 out=out / made.commit[:12],
+                timeout=settings.timeout,
             )
         )
         if not counts and known is not None:
