@@ -52,11 +52,12 @@ def filled(workflow: str, gate: str) -> str:
 
 
 def this_gate() -> str:
-    """This checkout's gate/ at HEAD, as pip installs a git URL."""
+    """This checkout's gate/ at HEAD, as pip installs a git URL (with a host: pip 23's
+    requirement parser refuses a ``file:`` URL without one)."""
     commit = subprocess.run(
         ["git", "-C", str(ROOT), "rev-parse", "HEAD"], check=True, capture_output=True, text=True
     ).stdout.strip()
-    return f"git+file://{ROOT}@{commit}#subdirectory=gate"
+    return f"git+file://localhost{ROOT}@{commit}#subdirectory=gate"
 
 
 def main(argv: list[str] | None = None) -> int:
