@@ -61,7 +61,9 @@ def this_gate() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.recipe", description=(__doc__ or "").splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.recipe", description=(__doc__ or "").splitlines()[0]
+    )
     parser.add_argument("--out", type=Path, required=True, help="the workflow file to write")
     parser.add_argument("--page", type=Path, default=ROOT / "docs" / "gate.md")
     parser.add_argument("--gate", help="the pip URL of the gate (default: this checkout's gate/ at HEAD)")
@@ -73,7 +75,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(workflow)
-    print(f"recipe: {args.out}: the recipe of {args.page.name}, the gate pinned to {args.gate or this_gate()}")
+    print(
+        f"recipe: {args.out}: the recipe of {args.page.name}, the gate pinned to {args.gate or this_gate()}"
+    )
     return 0
 
 

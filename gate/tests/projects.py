@@ -262,6 +262,18 @@ BARE_TESTS = """
     def test_spin(benchmark):
         assert benchmark(barepkg.spin, 100) == 4950
     """
+BARE_CODE = '''
+    """A bare project."""
+
+
+    def spin(n):
+        return sum(range(n))
+
+
+    def forever():
+        while True:
+            pass
+    '''
 BARE_HANG = """
 
     def test_forever(benchmark):
@@ -271,7 +283,15 @@ BARE_HANG = """
 
 def bare_project(repo: Path) -> dict[str, str]:
     """The bare project: base, and hang (a benchmark that never returns)."""
-    code = '"""A bare project."""\n\n\ndef spin(n):\n    return sum(range(n))\n\n\ndef forever():\n    while True:\n        pass\n'
-    files = {"pyproject.toml": BARE_PYPROJECT, "barepkg/__init__.py": code, "tests/test_spin.py": BARE_TESTS}
+    files = {
+        "pyproject.toml": BARE_PYPROJECT,
+        "barepkg/__init__.py": BARE_CODE,
+        "tests/test_spin.py": BARE_TESTS,
+    }
     hang = textwrap.dedent(BARE_TESTS).lstrip() + textwrap.dedent(BARE_HANG)
-    return project(repo, files, "the bare project", [("hang", "a benchmark that hangs", {"tests/test_spin.py": hang}, "hang", "main")])
+    return project(
+        repo,
+        files,
+        "the bare project",
+        [("hang", "a benchmark that hangs", {"tests/test_spin.py": hang}, "hang", "main")],
+    )
