@@ -9,6 +9,7 @@ the caller says so.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import shlex
 import shutil
@@ -27,8 +28,7 @@ def missing() -> str | None:
     """Why counts cannot be measured here, or None when they can."""
     if shutil.which("valgrind") is None:
         return "valgrind is not installed (apt-get install valgrind)"
-    probe = subprocess.run([sys.executable, "-c", "import fastfun_gate"], capture_output=True)
-    if probe.returncode != 0:
+    if importlib.util.find_spec("fastfun_gate") is None:
         return "fastfun-gate is not installed (pip install ./gate)"
     return None
 
