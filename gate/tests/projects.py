@@ -1,7 +1,8 @@
 """Fixture projects, made as git repositories inside the tests: a pure-Python package built
-by hatchling (flat layout, so the measured tree must lose its copy of the package) and a
-compiled one, setuptools with a C extension. Each has a pytest-benchmark suite and a plain
-test, and a few branches the gate's tests compare."""
+by hatchling (flat layout, so the measured tree must lose its copy of the package); a compiled
+one, setuptools with a C extension, also built by meson-python and by scikit-build-core; and a
+bare one built by flit_core, whose test requirements are only a dependency group. Each has a
+pytest-benchmark suite and a few branches the gate's tests compare."""
 
 from __future__ import annotations
 
@@ -294,4 +295,63 @@ def bare_project(repo: Path) -> dict[str, str]:
         files,
         "the bare project",
         [("hang", "a benchmark that hangs", {"tests/test_spin.py": hang}, "hang", "main")],
+    )
+
+
+# The compiled project's C, built by the other backends for compiled code: meson-python and
+# scikit-build-core (CMake). Its package also has a Python function the slowdown leaves alone.
+BACKENDS = {
+    "meson-python": {
+        "pyproject.toml": PROJECT.format(
+            requires='meson-python==0.18.0", "meson==1.9.1", "ninja==1.13.0', backend="mesonpy", name="cpkg"
+        ),
+        "meson.build": """
+            project('cpkg', 'c')
+            py = import('python').find_installation(pure: false)
+            py.extension_module('_speed', 'cpkg/_speed.c', install: true, subdir: 'cpkg')
+            py.install_sources('cpkg/__init__.py', subdir: 'cpkg')
+            """,
+    },
+    "scikit-build-core": {
+        "pyproject.toml": PROJECT.format(
+            requires="scikit-build-core==0.11.6", backend="scikit_build_core.build", name="cpkg"
+        ),
+        "CMakeLists.txt": """
+            cmake_minimum_required(VERSION 3.15)
+            project(cpkg LANGUAGES C)
+            find_package(Python COMPONENTS Interpreter Development.Module REQUIRED)
+            Python_add_library(_speed MODULE cpkg/_speed.c WITH_SOABI)
+            install(TARGETS _speed DESTINATION cpkg)
+            """,
+    },
+}
+BACKEND_FILES = {
+    "requirements-bench.txt": C_TESTS["requirements-bench.txt"],
+    "cpkg/__init__.py": """
+        from cpkg._speed import spin
+
+
+        def doubled(n):
+            return [2 * i for i in range(n)]
+        """,
+    "tests/test_speed.py": """
+        import cpkg
+
+
+        def test_spin(benchmark):
+            benchmark(cpkg.spin, 1000)
+
+
+        def test_doubled(benchmark):
+            benchmark(cpkg.doubled, 100)
+        """,
+}
+
+
+def backend_project(repo: Path, backend: str) -> dict[str, str]:
+    """The compiled project built by ``backend``: base, and slow (spin loops twice as long)."""
+    files = {**BACKENDS[backend], **BACKEND_FILES, C_FILE: "#define FACTOR 1\n" + C_CODE}
+    slow = {C_FILE: "#define FACTOR 2\n" + C_CODE}
+    return project(
+        repo, files, f"the compiled project, by {backend}", [("slow", "spin twice", slow, "slow", "main")]
     )

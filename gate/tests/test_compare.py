@@ -216,3 +216,18 @@ def test_test_requirements_by_group_or_by_with_count_alike_and_a_hang_fails_alon
     assert forever["status"] == "failed" and forever["head"] is None
     assert "timed out after 3 s" in forever["error"]
     assert "test_forever" in hung.err.splitlines()[-1]
+
+
+@pytest.mark.skipif(
+    MEASURE is None, reason="the fake measure counts Python events only: C is invisible to it"
+)
+@pytest.mark.parametrize("backend", sorted(projects.BACKENDS))
+def test_a_project_built_by_another_backend_is_built_and_judged_alike(gate, backend, tmp_path):  # type: ignore[no-untyped-def]
+    """meson-python and scikit-build-core: the head's slower C is a regression, and the Python
+    function both builds ship reads exactly 1."""
+    repo = tmp_path / "repo"
+    commits = projects.backend_project(repo, backend)
+    result = compare(gate, repo, commits["base"], commits["slow"], "--requirements", "requirements-bench.txt")
+    assert result.status == 1, result.err
+    assert result.row("test_spin")["status"] == "regression" and result.row("test_spin")["ratio"] > 1.5
+    assert result.row("test_doubled")["ratio"] == 1.0 and result.row("test_doubled")["status"] == "ok"
