@@ -1,12 +1,14 @@
 """The CI recipe of docs/gate.md as the workflow file a project commits, for act to run.
 
-    python -m tools.recipe --out DIR/gate.yml [--page docs/gate.md] [--gate URL]
+    python -m tools.recipe --out DIR/gate.yml [--sharded] [--page docs/gate.md] [--gate URL]
 
 The recipe is the first ``yaml`` block under the page's heading "The CI recipe", taken as
-written. The page tells a user to fill in ``OWNER`` and ``COMMIT``, the gate they pin; this does
-that and nothing else: the gate is this checkout's ``gate/`` at its HEAD commit, as a pip URL
-(``git+file://``, since CI cannot reach GitHub), or ``--gate``. Any other line that differs, or a
-placeholder left elsewhere, is refused: the file run is the recipe a user copies.
+written; ``--sharded``: with its ``gate`` job (its last) replaced by the jobs of the block
+under "Sharding a big suite", as that section tells a user to. The page tells a user to fill
+in ``OWNER`` and ``COMMIT``, the gate they pin; this does that and nothing else: the gate is
+this checkout's ``gate/`` at its HEAD commit, as a pip URL (``git+file://``, since CI cannot
+reach GitHub), or ``--gate``. Any other line that differs, or a placeholder left elsewhere, is
+refused: the file run is the recipe a user copies.
 
 Exit status 0, or 2 with one line when the page has no recipe in that shape.
 """
@@ -21,6 +23,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 HEADING = "## The CI recipe"
+SHARDING = "### Sharding a big suite"
 # The recipe's pin, as the page writes it: the only place OWNER and COMMIT may stand.
 PIN = "git+https://github.com/OWNER/fastfun@COMMIT#subdirectory=gate"
 
@@ -29,15 +32,27 @@ class NoRecipe(Exception):
     """The page does not hold the recipe in the expected shape; the message says how."""
 
 
-def recipe(page: str) -> str:
-    """The first ``yaml`` block after the recipe's heading."""
-    start = page.find(f"\n{HEADING}\n")
+def block(page: str, heading: str) -> str:
+    """The first ``yaml`` block after ``heading``."""
+    start = page.find(f"\n{heading}\n")
     if start < 0:
-        raise NoRecipe(f"no heading {HEADING!r}")
+        raise NoRecipe(f"no heading {heading!r}")
     found = re.search(r"^```yaml\n(.*?)^```$", page[start:], re.S | re.M)
     if found is None:
-        raise NoRecipe(f"no ```yaml block under {HEADING!r}")
+        raise NoRecipe(f"no ```yaml block under {heading!r}")
     return found.group(1)
+
+
+def recipe(page: str, sharded: bool = False) -> str:
+    """The recipe's workflow; ``sharded``: its last job, gate, replaced by the sharded jobs."""
+    workflow = block(page, HEADING)
+    if not sharded:
+        return workflow
+    head, job, _ = workflow.rpartition("\n  gate:\n")
+    jobs = block(page, SHARDING).partition("jobs:\n")[2]
+    if not job or not jobs or re.search(r"^  [\w-]+:$", _, re.M):
+        raise NoRecipe(f"the recipe's last job is not gate, or {SHARDING!r} has no jobs to put there")
+    return f"{head}\n{jobs}"
 
 
 def filled(workflow: str, gate: str) -> str:
@@ -65,11 +80,12 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m tools.recipe", description=(__doc__ or "").splitlines()[0]
     )
     parser.add_argument("--out", type=Path, required=True, help="the workflow file to write")
+    parser.add_argument("--sharded", action="store_true", help="the sharded variant of the recipe")
     parser.add_argument("--page", type=Path, default=ROOT / "docs" / "gate.md")
     parser.add_argument("--gate", help="the pip URL of the gate (default: this checkout's gate/ at HEAD)")
     args = parser.parse_args(argv)
     try:
-        workflow = filled(recipe(args.page.read_text()), args.gate or this_gate())
+        workflow = filled(recipe(args.page.read_text(), args.sharded), args.gate or this_gate())
     except (NoRecipe, OSError) as error:
         print(f"recipe: {args.page}: {error}", file=sys.stderr)
         return 2

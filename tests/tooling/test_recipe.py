@@ -29,6 +29,18 @@ def test_the_recipe_is_the_page_s_block_with_only_its_pin_filled_in(tmp_path: Pa
     assert "\n  gate-cache:\n" in block and "\n  gate:\n" in block
 
 
+def test_the_sharded_recipe_puts_the_sharding_section_s_jobs_in_place_of_gate() -> None:
+    yaml = pytest.importorskip("yaml", reason="PyYAML comes with the release extra")
+    page = PAGE.read_text()
+    plain, sharded = yaml.safe_load(recipe.recipe(page)), yaml.safe_load(recipe.recipe(page, sharded=True))
+    section = yaml.safe_load(recipe.block(page, recipe.SHARDING))
+    assert list(sharded["jobs"]) == ["gate-cache", "gate", "gate-merge"]
+    assert sharded["jobs"]["gate"] == section["jobs"]["gate"] != plain["jobs"]["gate"]
+    assert sharded["jobs"]["gate-merge"] == section["jobs"]["gate-merge"]
+    del plain["jobs"]["gate"], sharded["jobs"]["gate"], sharded["jobs"]["gate-merge"]
+    assert sharded == plain
+
+
 @pytest.mark.parametrize(
     ("text", "says"),
     [
