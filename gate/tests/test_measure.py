@@ -314,6 +314,32 @@ def test_time_gives_seconds_per_call_of_what_runs(python: Path, work: Path) -> N
     assert 0 < timed[names[0]] < 1
 
 
+TIMING_TESTS = """
+import itertools
+import time
+
+ticks = itertools.count()
+
+
+def test_bursty(benchmark):  # stalls now and then, as when a neighbour takes the CPU
+    benchmark(lambda: time.sleep(0.02 if next(ticks) % 7 == 3 else 0))
+
+
+def test_sleepy(benchmark):
+    benchmark(time.sleep, 0.002)
+"""
+
+
+def test_a_timed_run_is_its_fastest_batch_so_a_neighbour_s_burst_does_not_slow_it(
+    python: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "tree" / "tests").mkdir(parents=True)
+    (tmp_path / "tree" / "tests" / "test_timing.py").write_text(TIMING_TESTS)
+    names = ["tests/test_timing.py::test_bursty", "tests/test_timing.py::test_sleepy"]
+    timed = measure.time(python, tmp_path / "tree", TESTS, names, calls=20, out=tmp_path / "out")
+    assert timed[names[0]] < 0.002 < timed[names[1]], timed
+
+
 def test_a_suite_that_does_not_collect_is_a_measure_error(python: Path, tmp_path: Path) -> None:
     shutil.copytree(DATA / "broken", tmp_path / "tree")
     with pytest.raises(measure.MeasureError, match="a_module_that_does_not_exist"):

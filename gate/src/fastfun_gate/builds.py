@@ -13,6 +13,7 @@ A build lives in the cache folder (see ``cache``) under its key::
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -22,6 +23,7 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import threading
 import zipfile
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import asdict, dataclass
@@ -70,16 +72,29 @@ def relevant_environment(environ: dict[str, str] | None = None) -> dict[str, str
     return {name: value for name, value in sorted(environ.items()) if _RELEVANT.match(name)}
 
 
+# sysconfig fills its variables on first use, and not thread-safely: on CPython 3.11 a thread
+# reading SOABI while another fills them was seen to get None (about 1 run in 20), so one side
+# of a comparison, whose two builds are named at once, got another name and was built again.
+_INTERPRETER_LOCK = threading.Lock()
+
+
+def interpreter() -> list[str]:
+    """The Python that makes the builds, as a build's key names it: read once, under a lock."""
+    with _INTERPRETER_LOCK:
+        return list(_interpreter())
+
+
+@functools.cache
+def _interpreter() -> tuple[str, ...]:
+    abi = sysconfig.get_config_var("SOABI") or sysconfig.get_config_var("EXT_SUFFIX")
+    return (platform.python_implementation(), sys.version, str(Path(sys.executable).resolve()), str(abi))
+
+
 def key_inputs(repo: Path, commit: str, install: Install, worker: Sequence[str]) -> dict[str, object]:
     """Everything a build depends on, beside what pip fetches: the same inputs, the same build."""
     return {
         "tree": git.tree_of(repo, commit),
-        "python": [
-            platform.python_implementation(),
-            sys.version,
-            str(Path(sys.executable).resolve()),
-            sysconfig.get_config_var("SOABI") or sysconfig.get_config_var("EXT_SUFFIX"),
-        ],
+        "python": interpreter(),
         "gate": __version__,
         "install": asdict(install),
         "worker": list(worker),

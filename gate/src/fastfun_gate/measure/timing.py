@@ -2,7 +2,8 @@
 
 Each benchmark is timed in a child forked for it (a fresh process: one long-lived process
 carries its own memory layout, which alone was seen to skew identical builds by 30% in
-fastfun's gate), after one warm-up call, with the collector off.
+fastfun's gate), after one warm-up call, with the collector off; its figure is the fastest of
+a few batches of the calls (a neighbour's burst slows some batches, a sleep every one).
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ def time(
     out: Path,
     timeout: float = 600.0,
 ) -> dict[str, float]:
-    """Wall seconds per call of each of ``names`` (node ids), ``calls`` calls each, no
-    valgrind. A benchmark that could not be timed (failed, skipped, not collected) is left
+    """Wall seconds per call of each of ``names`` (node ids), ``calls`` calls each in batches,
+    the fastest batch's, no valgrind. A benchmark that could not be timed (failed, skipped, not collected) is left
     out. MeasureError when the harness cannot run or the suite does not collect."""
     if calls < 1:
         raise ValueError(f"calls must be at least 1, not {calls}")
