@@ -340,6 +340,23 @@ def test_a_timed_run_is_its_fastest_batch_so_a_neighbour_s_burst_does_not_slow_i
     assert timed[names[0]] < 0.002 < timed[names[1]], timed
 
 
+def test_options_no_plugin_knows_are_named_with_the_configuration_they_came_from(
+    python: Path, tmp_path: Path
+) -> None:
+    """As a project whose addopts name a plugin's options, the plugin not installed (seen:
+    bidict's --hypothesis-profile): the reason is argparse's line, not pytest's usage line,
+    and pytest's output is kept in ``out``."""
+    tree = tmp_path / "tree"
+    shutil.copytree(DATA / "suite", tree)
+    (tree / "pytest.ini").write_text("[pytest]\naddopts = --hypothesis-profile=ci\n")
+    with pytest.raises(measure.MeasureError) as raised:
+        measure.count(python, tree, TESTS, out=tmp_path / "out")
+    assert str(raised.value).endswith(
+        "unrecognized arguments: --hypothesis-profile=ci (pytest's configuration: pytest.ini)"
+    ), raised.value
+    assert "usage:" in (tmp_path / "out" / "collect.log").read_text()
+
+
 def test_a_suite_that_does_not_collect_is_a_measure_error(python: Path, tmp_path: Path) -> None:
     shutil.copytree(DATA / "broken", tmp_path / "tree")
     with pytest.raises(measure.MeasureError, match="a_module_that_does_not_exist"):

@@ -152,15 +152,18 @@ void gate_mem_resume(void) { counting = 1; }
  * by identity on all of their bits). That history differs from run to run, between base and
  * head, and with the path, environment or selection: measured, it moved counts by up to 1%.
  *
- * So the measured child allocates, from its first warm-up call on, from a heap of its own
- * (the interpreter's MEM and OBJ domains, which hold the GIL): a region at a fixed address,
- * empty when installed, carved by a bump pointer into blocks of size classes with a LIFO free
- * list each. A block's cost and address then depend only on the sequence of requests since the
- * install, which is the measured code's own. A block allocated before the install is freed and
- * resized by the allocator it came from.
+ * So the measured child allocates, from the fork on, from a heap of its own (the interpreter's
+ * MEM and OBJ domains, which hold the GIL): a region at a fixed address, empty when installed,
+ * carved by a bump pointer into blocks of size classes with a LIFO free list each. What the
+ * test does before its benchmark (fixtures, set-up) takes the region's first part; its first
+ * warm-up call restarts the heap in the second part, empty, so that a block's cost and address
+ * depend only on the sequence of requests the measured code makes. A set-up block freed after
+ * the restart is left unused (reused, it would bring the set-up's history back); a block from
+ * before the install is freed and resized by the allocator it came from.
  */
 #define HEAP_AT ((char *)0x3f0000000000)
-#define HEAP_SIZE ((size_t)64 << 30) /* reserved, not committed */
+#define HEAP_SIZE ((size_t)64 << 30)  /* reserved, not committed */
+#define SETUP_SIZE ((size_t)16 << 30) /* the first part: the child's steps before the calls */
 #define SMALL_LIMIT 4096              /* 16-byte classes up to here, powers of two above */
 #define CLASSES (SMALL_LIMIT / 16 + 64)
 
@@ -170,6 +173,7 @@ typedef struct {
 } block_header; /* 16 bytes: blocks stay 16-byte aligned */
 
 static char *heap_start, *heap_top, *heap_end;
+static char *measured_start; /* the restart's first block; below it, the set-up's */
 static void *free_blocks[CLASSES];
 static PyMemAllocatorEx heap_wrapped[2]; /* MEM, OBJ: for blocks from before the install */
 static unsigned long long heap_overflows;
@@ -230,6 +234,9 @@ static void *heap_calloc(void *ctx, size_t nelem, size_t elsize) {
 
 static void heap_free(void *ctx, void *ptr) {
     if (in_heap(ptr)) {
+        if ((char *)ptr < measured_start) {
+            return;
+        }
         size_t klass = ((block_header *)ptr - 1)->klass;
         *(void **)ptr = free_blocks[klass];
         free_blocks[klass] = ptr;
@@ -278,7 +285,7 @@ int gate_heap_install(void) {
         return -1;
     }
     installed = 1;
-    heap_start = heap_top = region;
+    heap_start = heap_top = measured_start = region;
     heap_end = heap_start + HEAP_SIZE;
     PyMemAllocatorDomain domains[2] = {PYMEM_DOMAIN_MEM, PYMEM_DOMAIN_OBJ};
     for (int i = 0; i < 2; i++) {
@@ -286,6 +293,17 @@ int gate_heap_install(void) {
         PyMemAllocatorEx heap = {&heap_wrapped[i], heap_malloc, heap_calloc, heap_realloc, heap_free};
         PyMem_SetAllocator(domains[i], &heap);
     }
+    return 0;
+}
+
+/* Starts the heap again, empty, in its second part (before the measured calls): 0, or -1 when
+ * it is not installed. */
+int gate_heap_restart(void) {
+    if (heap_start == NULL) {
+        return -1;
+    }
+    heap_top = measured_start = heap_start + SETUP_SIZE;
+    memset(free_blocks, 0, sizeof free_blocks);
     return 0;
 }
 

@@ -107,7 +107,7 @@ def count(
     found = tools()
     library = bridge(found[os.environ.get("CC", "cc")])
     out = absolute(out)
-    names = collect(python, tree, pytest_args, timeout=timeout)
+    names = collect(python, tree, pytest_args, timeout=timeout, out=out)
     plan = chosen(names, select, shard)
     if not any(plan):
         return {}

@@ -225,13 +225,26 @@ def last_reason(output: str) -> str:
     """pytest's own one-line reason from its output: a usage error, an internal error's last
     line, or the last line it printed."""
     lines = [line.strip() for line in output.splitlines() if line.strip()]
-    for line in lines:
+    for at, line in enumerate(lines):
+        if line.startswith("ERROR: usage:"):
+            # argparse's reason is the next line, "prog: error: unrecognized arguments: ...",
+            # often options of the project's addopts whose plugin is not installed.
+            return usage_reason(lines[at + 1 :]) or line
         if line.startswith(("ERROR: ", "ImportError while loading conftest")):
             return line
     for line in reversed(lines):
         if line.startswith(("E ", "INTERNALERROR> E ")):
             return line.split("E ", 1)[1].strip()
     return lines[-1] if lines else "no output"
+
+
+def usage_reason(lines: Sequence[str]) -> str | None:
+    """argparse's reason after pytest's usage line, with the ini file its addopts came from."""
+    reason = next((line.split(": error: ", 1)[1] for line in lines[:2] if ": error: " in line), None)
+    if reason is None:
+        return None
+    inifile = next((line.split(":", 1)[1].strip() for line in lines if line.startswith("inifile:")), "")
+    return f"{reason} (pytest's configuration: {Path(inifile).name})" if inifile else reason
 
 
 def absolute(path: Path | str) -> Path:
@@ -246,13 +259,20 @@ def collect(
     *,
     env: Mapping[str, str] | None = None,
     timeout: float = 600.0,
+    out: Path | None = None,
 ) -> list[str]:
     """The node ids of the benchmarks the suite defines, in collection order, without
     valgrind (the project's own configuration applies; doctests are not collected).
-    ``env``: variables added to the fixed environment. Raises MeasureError when pytest cannot
-    start or the suite does not collect (pytest's one-line reason)."""
+    ``env``: variables added to the fixed environment; ``out``: where pytest's output is kept
+    as ``collect.log`` when it fails. Raises MeasureError when pytest cannot start or the
+    suite does not collect (pytest's one-line reason)."""
     with Run({"mode": "collect"}, python, tree, exact=False) as run:
-        run.execute(run.pytest(pytest_args), run.environment(env), timeout)
+        try:
+            run.execute(run.pytest(pytest_args), run.environment(env), timeout)
+        except MeasureError:
+            if out is not None:
+                run.save_log(absolute(out), "collect.log")
+            raise
         return run.names()
 
 

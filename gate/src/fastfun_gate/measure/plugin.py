@@ -19,8 +19,8 @@ Modes (``run.json``):
 - ``collect``: write the benchmarks' node ids to ``out/names.json`` and stop.
 - ``count`` (under ``valgrind --tool=callgrind --instr-atstart=no``): the bridge forks a child
   per benchmark that ``out/plan`` selects. The child switches the interpreter to the bridge's
-  measured heap (empty, at a fixed address: no allocation's cost or address depends on the
-  process's history), warms the call up, calibrates k, then
+  measured heap at once (empty, at a fixed address: no allocation's cost or address depends on
+  the process's history), runs the test up to its benchmark, warms the call up, calibrates k, then
   with instrumentation on dumps a profile of 0 calls and one of k calls through the same code;
   then, uninstrumented, counts allocations and retained bytes the same 0-vs-k way. It writes
   ``out/results/INDEX.json``; the dumps are named by their tags.
@@ -187,6 +187,14 @@ def count_all(benchmarks):
         math.ceil(SETTINGS["timeout"]),
     )
     if index >= 0:
+        # The child allocates from the measured heap from its first step, not only from its
+        # benchmark's first call (Counter.measure): what pytest does before the calls then
+        # lands where its own requests put it. Before, a child whose PID had another number of
+        # digits than its parent's read pickle.dumps of an object made at import 71
+        # instructions apart (bidict's test_pickle[100]: its memo hashes addresses).
+        gc.collect()
+        if getattr(sys, "_is_gil_enabled", lambda: True)():
+            bridge.heap_install()  # a failure is reported by Counter.measure, which asks again
         run_child(benchmarks[index], index, Counter(bridge, index))
     elif index == -2:
         write("error.json", {"error": "the plan does not match the collected benchmarks"})
@@ -402,15 +410,16 @@ class Counter(Meter):
         # Bound before counting: a ctypes attribute is built on first access.
         zero, dump, start, stop = bridge.zero, bridge.dump, bridge.start, bridge.stop
         overflows = bridge.heap_overflows
-        # From here the interpreter allocates from a heap of the bridge's, empty and at a fixed
-        # address: what an allocation costs, and where it lands, follows from the requests the
-        # measured code makes, not from the process's history (see bridge.c). A full
+        # The interpreter allocates from a heap of the bridge's, at a fixed address, since the
+        # fork, and from here from its second part, empty: what an allocation costs, and where
+        # it lands, follows from the requests the measured code makes, not from the process's
+        # history or the test's set-up (see bridge.c). A full
         # collection first empties the interpreter's free lists (floats, tuples, lists, dicts):
         # what they held would serve the calls' first requests instead of the heap.
         # (Not on a free-threaded build: the heap's free lists rely on the GIL.)
         gc.collect()
         gil = getattr(sys, "_is_gil_enabled", lambda: True)()
-        if gil and bridge.heap_install() != 0:
+        if gil and (bridge.heap_install() != 0 or bridge.heap_restart() != 0):
             child.error = "the measured heap could not be mapped at its fixed address"
             return self.one(call)
         result = self.one(call)  # warm-up: imports, first-call caches, lazily built tables
@@ -439,7 +448,7 @@ class Counter(Meter):
             if was_enabled:
                 gc.enable()
         if overflowed:
-            child.error = "the measured calls outgrew the measured heap (64 GiB): not counted exactly"
+            child.error = "the measured calls outgrew the measured heap (48 GiB): not counted exactly"
             return result
         child.measured = {
             "calls": k,
@@ -558,6 +567,7 @@ class Bridge:
         )
         self.mem_blocks, self.mem_bytes = library.gate_mem_blocks, library.gate_mem_bytes
         self.heap_install = library.gate_heap_install
+        self.heap_restart = library.gate_heap_restart
         self.heap_overflows = library.gate_heap_overflows
         self.heap_overflows.restype = ctypes.c_ulonglong
         self.mem_blocks.restype = self.mem_bytes.restype = ctypes.c_ulonglong
