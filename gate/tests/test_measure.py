@@ -12,6 +12,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -312,6 +313,39 @@ def test_time_gives_seconds_per_call_of_what_runs(python: Path, work: Path) -> N
     timed = measure.time(python, work / "base" / "tree", TESTS, names, calls=5, out=work / "time")
     assert list(timed) == [names[0]]
     assert 0 < timed[names[0]] < 1
+
+
+def test_a_call_that_mostly_waits_is_counted_once_not_64_times(python: Path, tmp_path: Path) -> None:
+    """Few instructions would ask for k = 64 calls; a call that sleeps over a second gets 1."""
+    (tmp_path / "tree" / "tests").mkdir(parents=True)
+    (tmp_path / "tree" / "tests" / "test_waits.py").write_text(
+        "import time\n\n\ndef test_waits(benchmark):\n    benchmark(time.sleep, 1.1)\n"
+    )
+    with own_place(tmp_path):
+        counts = measure.count(python, tmp_path / "tree", TESTS, out=tmp_path / "out")
+    (counted,) = counts.values()
+    assert counted.error is None and counted.calls == 1, counted
+
+
+def test_a_run_stopped_at_its_timeout_leaves_no_benchmark_running(python: Path, tmp_path: Path) -> None:
+    """The run's benchmark children are stopped with it: left running, they would hold the
+    machine (and, counting, the place) after the gate gave up."""
+    (tmp_path / "tree" / "tests").mkdir(parents=True)
+    (tmp_path / "tree" / "tests" / "test_stuck.py").write_text(
+        "import os, time\n\n\ndef test_stuck(benchmark):\n"
+        f"    open({str(tmp_path / 'pid')!r}, 'w').write(str(os.getpid()))\n"
+        "    benchmark(time.sleep, 600)\n"
+    )
+    names = ["tests/test_stuck.py::test_stuck"]
+    with pytest.raises(measure.MeasureError, match="ran over 5 s"):
+        measure.time(python, tmp_path / "tree", TESTS, names, calls=1, out=tmp_path / "out", timeout=5)
+    pid = int((tmp_path / "pid").read_text())
+    for _ in range(50):  # the kill is sent; the process ends within moments
+        if not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text().split()[2]:
+            break
+        time.sleep(0.1)
+    else:
+        raise AssertionError(f"the benchmark's process {pid} is still running")
 
 
 TIMING_TESTS = """

@@ -9,12 +9,14 @@ even a file appearing there would move a count).
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import fnmatch
 import hashlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -183,7 +185,7 @@ class Run:
         log = self.folder / "pytest.log"
         with open(log, "w") as output:
             try:
-                process = subprocess.run(
+                running = subprocess.Popen(
                     list(command),
                     cwd=self.tree,
                     env=dict(env),
@@ -191,14 +193,21 @@ class Run:
                     stderr=subprocess.STDOUT,
                     stdin=subprocess.DEVNULL,
                     text=True,
-                    timeout=timeout,
                     start_new_session=True,
                 )
-            except subprocess.TimeoutExpired:
-                raise MeasureError(f"pytest ran over {timeout:.0f} s and was stopped") from None
             except OSError as error:
                 raise MeasureError(f"cannot run {command[0]}: {error.strerror}") from None
-        process.stdout = log.read_text(errors="replace")
+            try:
+                status = running.wait(timeout)
+            except subprocess.TimeoutExpired:
+                raise MeasureError(f"pytest ran over {timeout:.0f} s and was stopped") from None
+            finally:
+                # The whole session: the benchmarks' forked children too, which outlive their
+                # parent (and hold the place's files) when only it is killed.
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(running.pid, signal.SIGKILL)
+                running.wait()
+        process = subprocess.CompletedProcess(list(command), status, log.read_text(errors="replace"))
         self.failure(process)
         return process
 
