@@ -126,6 +126,24 @@ def test_a_build_that_failed_is_made_again(tmp_path: Path) -> None:
     lease.release()
 
 
+def test_a_failed_build_is_pruned_before_a_good_one(tmp_path: Path) -> None:
+    """Seen: two mistaken runs (a missing requirements file, an unknown group) left their
+    failed builds in a cache of 6 and pushed out a good build that the next run needed."""
+
+    def failing(home: Path) -> None:
+        (home / "build.log").write_text("ERROR: no such file\n")
+        (home / "venv").mkdir()
+        raise RuntimeError("pip said no")
+
+    cache.acquire(tmp_path, "good", make_slowly, bound=2)[0].release()
+    for key in ("failed-1", "failed-2"):
+        with pytest.raises(RuntimeError):
+            cache.acquire(tmp_path, key, failing, bound=2)
+        assert sorted(p.name for p in (tmp_path / key).iterdir()) == ["build.log", "used"]
+    cache.acquire(tmp_path, "other", make_slowly, bound=2)[0].release()
+    assert sorted(home.name for home in cache.builds_in(tmp_path)) == ["good", "other"]
+
+
 @pytest.mark.parametrize("value", ["0", "-1", "six"])
 def test_a_bound_that_is_not_a_positive_whole_number_is_refused(
     monkeypatch: pytest.MonkeyPatch, value: str

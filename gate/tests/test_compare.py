@@ -107,6 +107,10 @@ def test_a_flag_replaces_the_key_of_the_base_and_select_takes_node_ids_literally
     assert [row["name"] for row in result.report["benchmarks"]][1] == "tests/test_bench.py::test_words[50]"
     only = compare(gate, repo, commits["base"], commits["slow"], "--select", "*::test_words[[]50]")
     assert only.report["verdict"] == "undecided"  # a bracket is literal: no benchmark is named so
+    assert (
+        only.report["reason"]
+        == "no benchmark matches select *::test_words[[]50] (node ids from the project's root)"
+    )
 
 
 def test_shards_merged_give_the_full_run(gate, pure, tmp_path, slow_run):

@@ -163,3 +163,14 @@ def test_a_file_that_is_not_a_report_is_refused_in_one_line(tmp_path: Path) -> N
         with pytest.raises(UsageError) as raised:
             report.load(path)
         assert "\n" not in str(raised.value)
+
+
+def test_a_ratio_is_never_shown_as_1_000_unless_the_counts_are_equal() -> None:
+    from fastfun_gate.report import _ratio
+
+    assert [_ratio(1.0, widen=True), _ratio(2_014_357_980 / 2_013_740_386, widen=True)] == ["1.000", "1.0003"]
+    assert [_ratio(0.99997, widen=True), _ratio(1.5, widen=True), _ratio(1.004, 2)] == [
+        "0.99997",
+        "1.500",
+        "1.00",
+    ]

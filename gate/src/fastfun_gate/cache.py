@@ -105,6 +105,12 @@ def _prune(cache: Path, keep: int, locks: Path) -> int:
     return remaining
 
 
+def _empty(home: Path, keep: tuple[str, ...] = ("used",)) -> None:
+    for stale in home.iterdir():
+        if stale.name not in keep:
+            shutil.rmtree(stale) if stale.is_dir() and not stale.is_symlink() else stale.unlink()
+
+
 def acquire(
     cache: Path,
     key: str,
@@ -149,10 +155,16 @@ def acquire(
         with _held(locks / f"{key}.build", fcntl.LOCK_EX):
             if (home / "ok").exists():
                 return lease, False
-            for stale in home.iterdir():  # what a build that failed or was interrupted left
-                if stale.name != "used":
-                    shutil.rmtree(stale) if stale.is_dir() and not stale.is_symlink() else stale.unlink()
-            make(home)
+            _empty(home)  # what a build that failed or was interrupted left
+            try:
+                make(home)
+            except BaseException:
+                # A failed build keeps no room in the cache: emptied but for its log (which
+                # the error names) and marked least recently used, it is pruned first, before
+                # a good build.
+                _empty(home, keep=("used", "build.log"))
+                os.utime(home / "used", (0, 0))
+                raise
             (home / "ok").touch()
             return lease, True
     except BaseException:

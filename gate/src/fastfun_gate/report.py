@@ -122,8 +122,16 @@ def _count(value: int | None) -> str:
     return "-" if value is None else f"{value:,}"
 
 
-def _ratio(value: float | None, digits: int = 3) -> str:
-    return "-" if value is None else f"{value:.{digits}f}"
+def _ratio(value: float | None, digits: int = 3, widen: bool = False) -> str:
+    """At ``digits`` decimals; ``widen``: more where that would show two unequal counts as
+    exactly 1 (an A/A reads 1.000 only when the counts are equal)."""
+    if value is None:
+        return "-"
+    text = f"{value:.{digits}f}"
+    while widen and value != 1 and float(text) == 1 and digits < 9:
+        digits += 1
+        text = f"{value:.{digits}f}"
+    return text
 
 
 def _memory(row: Row, name: str) -> str:
@@ -142,7 +150,7 @@ def _cells(row: Row) -> list[str]:
         row.name,
         _count(row.base),
         _count(row.head),
-        _ratio(row.ratio),
+        _ratio(row.ratio, widen=True),
         _ratio(time_ratio, 2),
         _memory(row, "allocated_blocks"),
         _memory(row, "retained_bytes"),

@@ -90,7 +90,14 @@ class Run:
         measure = options.measure()
         try:
             options.need_valgrind()
-            verdict = compare.decide(self._rows(measure, base_commit))
+            rows = self._rows(measure, base_commit)
+            selected = self.settings.select
+            if not rows and selected and not self.shard:
+                # The suite may have benchmarks; none matched (a shard may hold none by chance).
+                raise Undecided(
+                    f"no benchmark matches select {', '.join(selected)} (node ids from the project's root)"
+                )
+            verdict = compare.decide(rows)
         except Undecided as error:
             verdict = compare.decide([], [str(error)])
         except measure.MeasureError as error:
