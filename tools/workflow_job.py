@@ -210,6 +210,10 @@ def act_command(
     command = [act, args.event, "-W", str(workflow), "-j", args.job, "-e", str(event_file), "-P", PLATFORM]
     command += ["--action-cache-path", str(runner / "act")]
     command += ["--remote-name", GITHUB_REMOTE, "--defaultbranch", "main", "--action-offline-mode"]
+    # One job at a time, a matrix's too: GitHub gives each its own machine, where here they share
+    # the runner's folders (setup-python's stand-in makes its venv anew at one path: four gate
+    # shards at once were seen to remove it under one another).
+    command += ["--concurrent-jobs", "1"]
     for value in args.matrix:
         command += ["--matrix", value]
     command += local_actions(args.workflow, args.actions)
