@@ -305,6 +305,82 @@ def test_the_heap_that_history_leaves_does_not_move_a_count(python: Path, tmp_pa
     assert len(figures) == 1, sorted(figures)
 
 
+CLASS_SUITE = """
+import dataclasses
+
+
+class Base:  # A class is filed under its base by its address: object's table holds every
+    pass     # class of the parent, this one only this suite's.
+
+
+def make_classes():
+    for _ in range(20):
+        fields = [("x", int), ("y", str, dataclasses.field(default=""))]
+        dataclasses.make_dataclass("Point", fields, bases=(Base,), frozen=True)
+
+
+def test_make_classes(benchmark):
+    benchmark(make_classes)
+"""
+
+
+def test_a_version_in_a_dist_info_name_does_not_move_a_count(python: Path, tmp_path: Path) -> None:
+    """As a project versioned from its VCS (attrs: attrs-26.1.1.dev70.dist-info on one side of
+    an A/A, dev71 on the other): the folder takes another place in the filesystem's listing of
+    site-packages. Before, the interpreter's heap followed the listing, and making classes,
+    whose type lookups are cached by the addresses of the names, read another count."""
+    venv = tmp_path / "venv"
+    shutil.copytree(python.parent.parent, venv, symlinks=True)
+    (site_packages,) = venv.glob("lib/python*/site-packages")
+    tree = tmp_path / "tree"
+    (tree / "tests").mkdir(parents=True)
+    (tree / "tests" / "test_classes.py").write_text(CLASS_SUITE)
+
+    def listed_at(version: str) -> int:
+        for stale in site_packages.glob("vcsproject-*.dist-info"):
+            shutil.rmtree(stale)
+        folder = site_packages / f"vcsproject-1.0.{version}.dist-info"
+        folder.mkdir()
+        (folder / "METADATA").write_text(f"Metadata-Version: 2.1\nName: vcsproject\nVersion: 1.0.{version}\n")
+        return os.listdir(site_packages).index(folder.name)
+
+    # Two versions of one length that the filesystem lists at different places (ext4 orders
+    # a folder by a hash of each name; a filesystem listing in creation order has none).
+    versions = [f"dev{number}" for number in range(70, 100)]
+    places = {version: listed_at(version) for version in versions}
+    pair = next(((a, b) for a in versions for b in versions if places[a] != places[b]), None)
+    if pair is None:
+        pytest.skip("this filesystem lists the folder at one place whatever its name")
+    counts = {}
+    for version in pair:
+        listed_at(version)
+        with own_place(tmp_path):
+            (counted,) = measure.count(venv / "bin" / "python", tree, TESTS, out=tmp_path / version).values()
+        assert counted.error is None, counted.error
+        counts[version] = counted.instructions
+    assert len(set(counts.values())) == 1, counts
+
+
+def test_pytest_benchmark_runs_no_git_or_hg_in_the_measured_interpreter(python: Path, tmp_path: Path) -> None:
+    """pytest-benchmark names the project with git and hg when it registers its options; what
+    a subprocess says reaches the parent in as many reads as the scheduler makes, so its heap,
+    and a count of making classes, changed from run to run (one in three, by 26 instructions)."""
+    venv = tmp_path / "venv"
+    shutil.copytree(python.parent.parent, venv, symlinks=True)
+    ran = tmp_path / "ran"
+    for tool in ("git", "hg"):  # the venv's bin comes first on the measured interpreter's PATH
+        (venv / "bin" / tool).write_text(f"#!/bin/sh\necho {tool} >> {ran}\nexit 1\n")
+        (venv / "bin" / tool).chmod(0o755)
+    (tmp_path / "tree" / "tests").mkdir(parents=True)
+    (tmp_path / "tree" / "tests" / "test_classes.py").write_text(CLASS_SUITE)
+    with own_place(tmp_path):
+        (counted,) = measure.count(
+            venv / "bin" / "python", tmp_path / "tree", TESTS, out=tmp_path / "out"
+        ).values()
+    assert counted.error is None, counted.error
+    assert not ran.exists(), ran.read_text()
+
+
 # ---- timing, failures of the harness ---------------------------------------------------------
 
 

@@ -26,6 +26,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 PLUGIN = HERE / "plugin.py"
 PLUGIN_MODULE = "_fastfun_gate_plugin"
+BOOT = HERE / "boot.py"  # starts pytest with every folder listed in sorted order
+BOOT_MODULE = "_fastfun_gate_boot"
 PLACE_VARIABLE = "FASTFUN_GATE_PLACE"
 
 
@@ -120,6 +122,7 @@ class Run:
             self.python = python
         self.folder.mkdir()
         shutil.copyfile(PLUGIN, self.folder / f"{PLUGIN_MODULE}.py")
+        shutil.copyfile(BOOT, self.folder / f"{BOOT_MODULE}.py")
         for name, source in files.items():
             shutil.copyfile(source, self.folder / name)
         (self.folder / "run.json").write_text(json.dumps(dict(settings)))
@@ -159,8 +162,9 @@ class Run:
     def pytest(self, pytest_args: Sequence[str]) -> list[str]:
         return [
             str(self.python),
+            "-S",  # site runs in BOOT_MODULE, after it sorts listings
             "-m",
-            "pytest",
+            BOOT_MODULE,
             "-p",
             PLUGIN_MODULE,
             "-o",

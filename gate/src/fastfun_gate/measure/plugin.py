@@ -33,6 +33,7 @@ from __future__ import annotations
 import copy
 import ctypes
 import gc
+import importlib.util
 import json
 import math
 import os
@@ -58,6 +59,22 @@ def _fixed_seed(self, a=None, version=2):
 
 random.Random.seed = _fixed_seed  # type: ignore[method-assign]
 random.seed(FIXED_SEED)
+
+# pytest-benchmark names the project when it registers its options, by running git and hg. A
+# subprocess's reports reach the parent in as many reads as the scheduler makes of them (hg
+# missing: "OSError:", the errno, ":" and "noexec" are four writes), and the reads allocate:
+# the parent's heap differed from run to run, and with it the count of a benchmark making
+# classes (by 26 or 0 instructions in 58 million, one run in three). Without git and hg it
+# takes the working directory's name, the same on every run.
+if importlib.util.find_spec("pytest_benchmark") is not None:
+    try:
+        import pytest_benchmark.utils as _benchmark_utils
+    except ImportError:  # broken there: pytest reports it when it loads the plugin
+        pass
+    else:
+        _namers = getattr(getattr(_benchmark_utils, "get_project_name", None), "functions", None)
+        if isinstance(_namers, list):
+            _namers.clear()
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "out")
@@ -198,7 +215,7 @@ def count_all(benchmarks):
         # digits than its parent's read pickle.dumps of an object made at import 71
         # instructions apart (bidict's test_pickle[100]: its memo hashes addresses).
         gc.collect()
-        if getattr(sys, "_is_gil_enabled", lambda: True)():
+        if gil_enabled():
             bridge.heap_install()  # a failure is reported by Counter.measure, which asks again
         run_child(benchmarks[index], index, Counter(bridge, index))
     elif index == -2:
@@ -253,6 +270,9 @@ def run_child(item, index, meter):
     child = Child(item, index, meter)
     try:
         reseed()
+        restore = getattr(os.listdir, "fastfun_gate_restore", None)  # see boot.py
+        if restore is not None:
+            restore()
         if not any(name in getattr(item, "fixturenames", ()) for name in ("benchmark", "codspeed_benchmark")):
             measure_whole_test(item)
         item.ihook.pytest_runtest_protocol(item=item, nextitem=None)
@@ -421,10 +441,8 @@ class Counter(Meter):
         # history or the test's set-up (see bridge.c). A full
         # collection first empties the interpreter's free lists (floats, tuples, lists, dicts):
         # what they held would serve the calls' first requests instead of the heap.
-        # (Not on a free-threaded build: the heap's free lists rely on the GIL.)
         gc.collect()
-        gil = getattr(sys, "_is_gil_enabled", lambda: True)()
-        if gil and (bridge.heap_install() != 0 or bridge.heap_restart() != 0):
+        if gil_enabled() and (bridge.heap_install() != 0 or bridge.heap_restart() != 0):
             child.error = "the measured heap could not be mapped at its fixed address"
             return self.one(call)
         result = self.one(call)  # warm-up: imports, first-call caches, lazily built tables
@@ -552,6 +570,12 @@ def calls_for(cost):
 
 def per_call(total, k):
     return round(total / k)
+
+
+def gil_enabled():
+    """False on a free-threaded build running without the GIL (3.13t on), where the measured
+    heap is not used: its free lists rely on the GIL."""
+    return getattr(sys, "_is_gil_enabled", lambda: True)()
 
 
 class Bridge:
