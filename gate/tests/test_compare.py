@@ -202,13 +202,19 @@ def test_a_sleep_that_instructions_cannot_see_trips_the_time_tripwire(gate, pure
     assert (row["status"], row["reasons"]) == ("regression", ["time"])
     assert row["time"]["ratio"] > 10
     assert result.row("test_words[50]")["status"] == "ok"
+    again = [line for line in result.err.splitlines() if "timing again" in line]
+    assert len(again) == 1 and again[0].endswith(f": {row['name']}"), result.err  # says which
 
 
 def test_test_requirements_by_group_or_by_with_count_alike_and_a_hang_fails_alone(gate, bare):
     """The bare project has no settings: its pytest and pytest-benchmark come only from a
-    flag. A benchmark that never returns fails after --timeout, in one line, and the others
+    flag, and without one the gate says so. A benchmark that never returns fails after --timeout, in one line, and the others
     are still counted."""
     repo, commits = bare
+    alone = compare(gate, repo, commits["base"], commits["base"])
+    assert alone.status == 2
+    assert "pytest is not installed in the measured environment" in alone.err.splitlines()[-1]
+    assert alone.out.strip() == alone.err.splitlines()[-1]  # the verdict alone: no empty table
     by_group = compare(gate, repo, commits["base"], commits["base"], "--group", "bench")
     assert by_group.status == 0, by_group.err
     with_ = [item for requirement in projects.BARE_WITH for item in ("--with", requirement)]

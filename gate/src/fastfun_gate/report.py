@@ -179,7 +179,10 @@ def _where(row: Row) -> list[list[str]]:
 
 
 def text(report: Report) -> str:
-    """The terminal's view: an aligned table, where the instructions went, the verdict last."""
+    """The terminal's view: an aligned table, where the instructions went, the verdict last
+    (alone when no benchmark was counted)."""
+    if not report.verdict.rows:
+        return f"fastfun-gate: {report.verdict.verdict}: {report.verdict.reason}"
     table = [HEADERS, *(_cells(row) for row in report.verdict.rows)]
     widths = [max(len(line[i]) for line in table) for i in range(len(HEADERS) - 1)]
     lines = [

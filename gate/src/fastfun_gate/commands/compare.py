@@ -223,7 +223,14 @@ class Run:
         for calls in (TIME_CALLS, 2 * TIME_CALLS):
             if not names:
                 break
-            say(f"timing {len(names)} benchmark(s): {PAIRS} base/head pairs of {calls} calls (the tripwire)")
+            if calls == TIME_CALLS:
+                say(
+                    f"timing {len(names)} benchmark(s): {PAIRS} base/head pairs of {calls} calls (the tripwire)"
+                )
+            else:
+                say(
+                    f"timing again, with {calls} calls, what went over the tripwire's {tripwire}: {', '.join(names)}"
+                )
             pairs: dict[str, list[tuple[float, float]]] = {name: [] for name in names}
             for _ in range(PAIRS):
                 b = measure.time(base.python, trees["base"], tests, names, calls=calls, out=self.out / "base")

@@ -37,6 +37,12 @@ def place() -> Path:
     return Path(os.environ.get(PLACE_VARIABLE) or f"/tmp/fastfun-gate-measure-{os.getuid()}")
 
 
+NO_PYTEST = (
+    "pytest is not installed in the measured environment: name the project's test requirements"
+    " (--requirements, --extra, --group) or add it (--with pytest)"
+)
+
+
 class MeasureError(RuntimeError):
     """The harness itself could not run: valgrind or the C compiler is missing, pytest could
     not start, or the suite does not collect. The message is one line a user can act on."""
@@ -221,9 +227,10 @@ class Run:
         if error.exists():
             raise MeasureError(json.loads(error.read_text())["error"])
         if not (self.out / "names.json").exists():
-            raise MeasureError(
-                f"pytest exited with status {process.returncode}: {last_reason(process.stdout)}"
-            )
+            reason = last_reason(process.stdout)
+            if reason.endswith("No module named pytest"):
+                raise MeasureError(NO_PYTEST)
+            raise MeasureError(f"pytest exited with status {process.returncode}: {reason}")
 
     def names(self) -> list[str]:
         names: list[str] = json.loads((self.out / "names.json").read_text())
