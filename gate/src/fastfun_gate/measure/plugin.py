@@ -87,11 +87,15 @@ with open(os.path.join(HERE, "run.json"), encoding="utf-8") as _file:
 # when a change moves the cost a little.
 CALL_BUDGET = 10_000_000
 MAX_CALLS = 64
-# ... and k is 1 for a call that took over SLOW_CALL seconds under callgrind: one that mostly
-# waits (a sleep, I/O), whose few instructions would otherwise ask for 64 slow calls (seen:
-# attrs's cached-property benchmark sleeps 0.1 s a round). A call of 10 million instructions,
-# which gets k = 1 anyway, takes about 0.5 s under callgrind.
+# ... and k is 1 for a call that mostly waits (a sleep, I/O), whose few instructions would
+# otherwise ask for 64 slow calls (seen: attrs's cached-property benchmark sleeps 0.1 s a
+# round): one that took over SLOW_CALL seconds at under WAIT_RATE instructions a second.
+# Callgrind runs tens of millions a second, and a busy machine slows that a few times; a sleep
+# slows it by orders of magnitude. The time alone decided before, and a busy machine moved k,
+# and with it the count (seen while CI ran beside the gate: bidict's forceput[10000] counted
+# with k = 1 on one side and 16 on the other, 0.3% apart in an A/A).
 SLOW_CALL = 1.0
+WAIT_RATE = 1_000_000
 BRIDGE_NAME = "bridge.so"
 MARKERS = ("benchmark", "codspeed_benchmark")
 
@@ -453,14 +457,14 @@ class Counter(Meter):
         gc.disable()  # a collection would land in whichever call crossed its threshold
         try:
             tag = f"fastfun-gate {self.index} ".encode()
-            began = time.monotonic()
             start()
             zero()
+            began = time.monotonic()
             self.calls(call, 1)
-            dump(tag + b"calibrate")
             took = time.monotonic() - began
+            dump(tag + b"calibrate")
             cost = bridge.first_dump_total(os.path.join(HERE, "dumps", "cg.").encode())
-            k = 1 if took > SLOW_CALL else calls_for(cost)
+            k = 1 if took > SLOW_CALL and cost < WAIT_RATE * took else calls_for(cost)
             tags = [tag + f"{phase} {k}".encode() for phase in ("warm", "zero", "calls")]
             for calls, phase_tag in ((k, tags[0]), (0, tags[1]), (k, tags[2])):
                 zero()
