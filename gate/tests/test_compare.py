@@ -208,8 +208,8 @@ def test_a_sleep_that_instructions_cannot_see_trips_the_time_tripwire(gate, pure
 
 def test_test_requirements_by_group_or_by_with_count_alike_and_a_hang_fails_alone(gate, bare):
     """The bare project has no settings: its pytest and pytest-benchmark come only from a
-    flag, and without one the gate says so. A benchmark that never returns fails after --timeout, in one line, and the others
-    are still counted."""
+    flag, and without one the gate says so. A benchmark that never returns fails after
+    --timeout, in one line, and the others are still counted."""
     repo, commits = bare
     alone = compare(gate, repo, commits["base"], commits["base"])
     assert alone.status == 2
